@@ -1,0 +1,46 @@
+import Hummingbird
+import PostgresNIO
+
+/// `/health` and `/live` say the process serves; `/ready` says the database answers too, so a
+/// load balancer sends traffic only where requests can succeed.
+struct HealthRoutes {
+    let client: PostgresClient
+    /// A readiness probe must answer quickly even when the database does not.
+    var readinessTimeout: Duration = .seconds(2)
+
+    func add(to router: Router<GatewayContext>) {
+        router.get("/health") { _, _ in JSONBody.response(#"{"status":"ok"}"#) }
+        router.get("/live") { _, _ in JSONBody.response(#"{"status":"ok"}"#) }
+        router.get("/ready") { _, context in
+            if await databaseAnswers(logger: context.logger) {
+                return JSONBody.response(#"{"status":"ready","database":"ok"}"#)
+            }
+            var response = JSONBody.response(#"{"status":"unavailable","database":"unreachable"}"#, status: .serviceUnavailable)
+            response.headers[.retryAfter] = "5"
+            return response
+        }
+    }
+
+    private func databaseAnswers(logger: Logger) async -> Bool {
+        let client = self.client
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                do {
+                    let rows = try await client.query("select 1 as one", logger: logger)
+                    for try await _ in rows {}
+                    return true
+                } catch {
+                    logger.debug("readiness query failed", metadata: ["error": "\(String(reflecting: error))"])
+                    return false
+                }
+            }
+            group.addTask { [readinessTimeout] in
+                try? await Task.sleep(for: readinessTimeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import CLibPQ
+import Foundation
+
+/// A PostgreSQL error as the server reported it, with the fields the Migrator shows to people.
+public struct PGError: Error, CustomStringConvertible, Sendable {
+    public var sqlState: String?
+    public var message: String
+    public var detail: String?
+    public var hint: String?
+    public var context: String?
+    /// 1-based character offset into the text that was sent, when the server gives one.
+    public var position: Int?
+
+    public init(message: String, sqlState: String? = nil) {
+        self.message = message
+        self.sqlState = sqlState
+    }
+
+    public var description: String {
+        var text = message
+        if let sqlState { text = "\(sqlState): \(text)" }
+        if let detail { text += "\nDETAIL: \(detail)" }
+        if let hint { text += "\nHINT: \(hint)" }
+        return text
+    }
+}
+
+/// Rows of a result, every value as PostgreSQL's text form (nil for SQL NULL).
+public struct PGRows: Sendable {
+    public var columns: [String]
+    public var rows: [[String?]]
+
+    public func value(_ row: Int, _ column: String) -> String? {
+        guard let index = columns.firstIndex(of: column) else { return nil }
+        return rows[row][index]
+    }
+}
+
+/// A blocking libpq connection. The Migrator is a short-lived CLI, so blocking calls are fine,
+/// and the simple-query protocol lets one call run a whole migration file.
+public final class PGConnection {
+    private let conn: OpaquePointer
+
+    public init(url: String) throws {
+        guard let conn = PQconnectdb(url) else { throw PGError(message: "out of memory connecting") }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(conn)).trimmingTrailingWhitespace()
+            PQfinish(conn)
+            throw PGError(message: "cannot connect: \(message)")
+        }
+        self.conn = conn
+        // Notices (e.g. "drop ... if exists, skipping") would go to stderr; migrations are noisy that way.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+    }
+
+    deinit { PQfinish(conn) }
+
+    /// Runs one or more statements with the simple-query protocol; returns the last result's rows.
+    @discardableResult
+    public func exec(_ sql: String) throws -> PGRows {
+        guard let result = PQexec(conn, sql) else { throw connectionError() }
+        defer { PQclear(result) }
+        return try rows(of: result)
+    }
+
+    /// Runs one statement with bound text parameters (extended protocol).
+    @discardableResult
+    public func exec(_ sql: String, _ params: [String?]) throws -> PGRows {
+        var cStrings: [UnsafeMutablePointer<CChar>?] = params.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        let result = cStrings.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: params.count) {
+                PQexecParams(conn, sql, Int32(params.count), nil, $0, nil, nil, 0)
+            }
+        }
+        guard let result else { throw connectionError() }
+        defer { PQclear(result) }
+        return try rows(of: result)
+    }
+
+    public var inTransaction: Bool {
+        let status = PQtransactionStatus(conn)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    public var backendPID: Int32 { PQbackendPID(conn) }
+
+    private func rows(of result: OpaquePointer) throws -> PGRows {
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return PGRows(columns: [], rows: [])
+        case PGRES_TUPLES_OK:
+            let columnCount = PQnfields(result)
+            let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+            let rows = (0..<PQntuples(result)).map { row in
+                (0..<columnCount).map { column -> String? in
+                    PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+                }
+            }
+            return PGRows(columns: columns, rows: rows)
+        default:
+            throw error(from: result)
+        }
+    }
+
+    private func error(from result: OpaquePointer) -> PGError {
+        // libpq's PG_DIAG_* are character-literal macros, which Swift does not import.
+        func field(_ code: Character) -> String? {
+            guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }  // literals below are ASCII
+            return String(cString: value)
+        }
+        let fallback = String(cString: PQresultErrorMessage(result)).trimmingTrailingWhitespace()
+        var error = PGError(message: field("M") ?? fallback, sqlState: field("C"))
+        error.detail = field("D")
+        error.hint = field("H")
+        error.context = field("W")
+        error.position = field("P").flatMap { Int($0) }
+        return error
+    }
+
+    private func connectionError() -> PGError {
+        PGError(message: String(cString: PQerrorMessage(conn)).trimmingTrailingWhitespace())
+    }
+}
+
+extension String {
+    func trimmingTrailingWhitespace() -> String {
+        var text = self
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return text
+    }
+}
+
+/// The single-quoted SQL literal for a string, for the few statements that cannot take parameters.
+func sqlLiteral(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+}

@@ -1,0 +1,40 @@
+-- Catalog rules every migration must keep. Each check first proves it catches a planted violation.
+begin;
+select plan(10);
+
+-- The reviewed list of SECURITY DEFINER functions (empty so far). Adding one means a row here, in review.
+create temp table allowed_security_definer (fn text);
+
+-- RLS enabled and forced on every data table.
+create schema planted;
+create table planted.no_rls (id int);
+select ok('planted.no_rls' in (select tests.tables_without_forced_rls()), 'the RLS check finds a table without RLS');
+alter table planted.no_rls enable row level security;
+select ok('planted.no_rls' in (select tests.tables_without_forced_rls()), 'the RLS check finds RLS enabled but not forced');
+drop schema planted cascade;
+select is_empty('select tests.tables_without_forced_rls()', 'every table in a data schema has RLS enabled and forced');
+
+-- SECURITY DEFINER only on the allow-list, always with a pinned search_path.
+create function public.planted_definer() returns int language sql security definer as 'select 1';
+select ok('planted_definer()' in (select tests.security_definer_functions()), 'the definer check finds a planted function');
+select ok('planted_definer()' in (select tests.security_definer_without_search_path()), 'the search_path check finds an unpinned definer');
+drop function public.planted_definer();
+select is_empty(
+  'select tests.security_definer_functions() except select fn from allowed_security_definer',
+  'every security definer function is on the reviewed allow-list');
+select is_empty('select tests.security_definer_without_search_path()', 'every security definer function pins search_path');
+
+-- Nothing is executable by PUBLIC unless a file grants it explicitly.
+create function auth.planted_public() returns int language sql as 'select 1';
+grant execute on function auth.planted_public() to public;
+select ok('auth.planted_public()' in (select tests.functions_executable_by_public()), 'the PUBLIC check finds a granted function');
+drop function auth.planted_public();
+select is_empty('select tests.functions_executable_by_public()', 'no function of ours is executable by PUBLIC');
+
+select is(
+  (select count(*)::int from migrator.history where status = 'success' and kind = 'versioned'),
+  (select count(distinct script)::int from migrator.history where kind = 'versioned'),
+  'every versioned migration in this database applied successfully');
+
+select * from finish();
+rollback;

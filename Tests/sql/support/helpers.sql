@@ -1,0 +1,69 @@
+-- Loaded once into the throw-away test database before pg_prove runs the files in Tests/sql/.
+create extension if not exists pgtap;
+-- The Migrator revokes EXECUTE from PUBLIC by default; test files call pgTAP after switching roles.
+grant execute on all functions in schema public to anon, authenticated, service_role;
+
+create schema if not exists tests;
+grant usage on schema tests to anon, authenticated, service_role;
+
+-- Act as a given user of a given account, exactly as the gateway does for a verified token:
+-- claims and role are transaction-local, so the test's final rollback forgets them.
+create or replace function tests.authenticate_as(
+  db_role text, user_id uuid default null, account uuid default null, app_role text default null
+) returns void language plpgsql as $$
+begin
+  perform set_config('request.jwt.claims', jsonb_strip_nulls(jsonb_build_object(
+    'sub', user_id, 'role', db_role,
+    'app_metadata', nullif(jsonb_strip_nulls(jsonb_build_object('account_id', account, 'app_role', app_role)), '{}'::jsonb)
+  ))::text, true);
+  perform set_config('role', db_role, true);
+end $$;
+
+create or replace function tests.clear_authentication() returns void language plpgsql as $$
+begin
+  perform set_config('role', 'none', true);
+  perform set_config('request.jwt.claims', '', true);
+end $$;
+grant execute on all functions in schema tests to anon, authenticated, service_role;
+
+-- Schemas that hold no product data and so need no row-level security.
+create or replace function tests.exempt_schemas() returns text[] language sql immutable as $$
+  select array['pg_catalog', 'information_schema', 'pg_toast', 'migrator', 'tests']
+$$;
+
+create or replace function tests.tables_without_forced_rls() returns setof text language sql stable as $$
+  select format('%I.%I', n.nspname, c.relname)
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where c.relkind in ('r', 'p')
+     and n.nspname <> all (tests.exempt_schemas()) and n.nspname not like 'pg\_temp%' and n.nspname not like 'pg\_toast%'
+     and not (c.relrowsecurity and c.relforcerowsecurity)
+     -- extension-owned tables (pgTAP's) are not ours
+     and not exists (select from pg_depend d where d.objid = c.oid and d.deptype = 'e')
+   order by 1
+$$;
+
+create or replace function tests.security_definer_functions() returns setof text language sql stable as $$
+  select p.oid::regprocedure::text
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where p.prosecdef and n.nspname <> all (tests.exempt_schemas())
+     and not exists (select from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+   order by 1
+$$;
+
+create or replace function tests.security_definer_without_search_path() returns setof text language sql stable as $$
+  select p.oid::regprocedure::text
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where p.prosecdef and n.nspname <> all (tests.exempt_schemas())
+     and not exists (select from unnest(p.proconfig) c where c like 'search\_path=%')
+   order by 1
+$$;
+
+-- Our functions that PUBLIC (every role, present and future) may execute.
+create or replace function tests.functions_executable_by_public() returns setof text language sql stable as $$
+  select p.oid::regprocedure::text
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+   where n.nspname <> all (tests.exempt_schemas() || array['public'])
+     and not exists (select from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+     and (p.proacl is null or exists (select from aclexplode(p.proacl) a where a.grantee = 0 and a.privilege_type = 'EXECUTE'))
+   order by 1
+$$;
