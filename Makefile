@@ -15,6 +15,7 @@ ifdef DATABASE_URL
   EMBEDDED :=
   APP_URL  := $(DATABASE_URL)
   TEST_URL ?= $(shell $(DB) with-db '$(DATABASE_URL)' analytics_test)
+  TEST_GATEWAY_URL ?= $(or $(TEST_GATEWAY_DATABASE_URL),$(TEST_URL))
   export ADMIN_URL := $(DATABASE_URL)
   # The gateway logs in as `authenticator`: give it that role's URI (with its password) here.
   GATEWAY_URL ?= $(or $(GATEWAY_DATABASE_URL),$(DATABASE_URL))
@@ -23,6 +24,7 @@ else
   APP_URL  := $(shell $(DB) url app)
   TEST_URL := $(shell $(DB) url analytics_test)
   GATEWAY_URL := $(shell $(DB) url app authenticator)
+  TEST_GATEWAY_URL := $(shell $(DB) url analytics_test authenticator)
 endif
 APP_DB   := $(lastword $(subst /, ,$(firstword $(subst ?, ,$(APP_URL)))))
 
@@ -70,6 +72,7 @@ test: db-start
 	swift build --build-tests
 	@$(DB) recreate-db analytics_test
 	$(MIGRATOR) up --database-url '$(TEST_URL)'
+	psql '$(TEST_URL)' -X -q -v ON_ERROR_STOP=1 -f Tests/fixtures/gateway_routes.sql
 	$(MAKE) --no-print-directory test-sql test-swift
 
 test-sql:
@@ -77,7 +80,7 @@ test-sql:
 	PSQL_URL='$(TEST_URL)' pg_prove --psql-bin scripts/psql-url --failures Tests/sql/*.sql
 
 test-swift:
-	TEST_DATABASE_URL='$(TEST_URL)' swift test --skip-build
+	TEST_DATABASE_URL='$(TEST_URL)' TEST_GATEWAY_DATABASE_URL='$(TEST_GATEWAY_URL)' swift test --skip-build
 
 psql: db-start
 	psql '$(APP_URL)'

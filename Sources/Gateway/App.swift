@@ -6,7 +6,23 @@ import Logging
 
 @main
 struct GatewayCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "HTTP gateway over the api schema.")
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "HTTP gateway over the api schema.",
+        subcommands: [Serve.self, Token.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve HTTP (the default).",
+        discussion: """
+            Environment: DATABASE_URL (authenticator's URI), JWT_SECRET or JWT_SECRET_FILE (HS256, ≥ 32 bytes), \
+            JWT_SECRET_KID, JWKS_FILE (RS256/ES256 keys), JWT_ALGORITHMS, JWT_ISSUER, JWT_AUDIENCE, JWT_ACCOUNT_CLAIM, \
+            JWT_APP_ROLE_CLAIM, RATE_LIMIT_STORE (memory|postgres), DB_POOL_SIZE, HOST, PORT, LOG_LEVEL.
+            """
+    )
 
     @Option(name: .shortAndLong, help: "Address to listen on (default: $HOST or 127.0.0.1).")
     var hostname: String?
@@ -14,8 +30,11 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Port to listen on (default: $PORT or 8080).")
     var port: Int?
 
-    @Option(name: .customLong("database-url"), help: "PostgreSQL URI (default: $DATABASE_URL).")
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URI for the authenticator role (default: $DATABASE_URL).")
     var databaseURL: String?
+
+    @Option(help: "Where rate-limit buckets live: memory or postgres (default: $RATE_LIMIT_STORE or memory).")
+    var rateLimitStore: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
@@ -25,13 +44,18 @@ struct GatewayCommand: AsyncParsableCommand {
         guard let url = databaseURL ?? env["DATABASE_URL"], !url.isEmpty else {
             throw ValidationError("no database: pass --database-url or set DATABASE_URL")
         }
-        let level = (logLevel ?? env["LOG_LEVEL"]).flatMap { Logger.Level(rawValue: $0) } ?? .info
-        let configuration = try GatewayConfiguration(
+        guard let backend = GatewayConfiguration.RateLimitBackend(rawValue: rateLimitStore ?? env["RATE_LIMIT_STORE"] ?? "memory") else {
+            throw ValidationError("RATE_LIMIT_STORE must be memory or postgres")
+        }
+        var configuration = try GatewayConfiguration(
             hostname: hostname ?? env["HOST"] ?? "127.0.0.1",
             port: port ?? env["PORT"].flatMap { Int($0) } ?? 8080,
             databaseURL: url,
-            logLevel: level
+            auth: try GatewayConfiguration.authConfiguration(environment: env),
+            poolSize: env["DB_POOL_SIZE"].flatMap { Int($0) } ?? 20,
+            logLevel: (logLevel ?? env["LOG_LEVEL"]).flatMap { Logger.Level(rawValue: $0) } ?? .info
         )
+        configuration.rateLimitBackend = backend
         let app = try await buildApplication(configuration)
         try await app.runService()
     }

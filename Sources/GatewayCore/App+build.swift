@@ -1,26 +1,51 @@
 import Hummingbird
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 
-public typealias GatewayContext = BasicRequestContext
-
-/// The gateway application: one PostgreSQL client, run as a service, and the router.
+/// The gateway application: the PostgreSQL pool and the catalog listener run as services; the
+/// router serves the SQL catalog, health, metrics and the OpenAPI document.
 public func buildApplication(_ configuration: GatewayConfiguration) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "gateway")
     logger.logLevel = configuration.logLevel
     let client = PostgresClient(configuration: configuration.postgres, backgroundLogger: logger)
-    let router = buildRouter(client: client)
+    let catalog = CatalogStore(client: client, logger: logger)
+    let metrics = Metrics()
+    let rateLimits: any RateLimitStore = switch configuration.rateLimitBackend {
+    case .memory: MemoryRateLimitStore()
+    case .postgres: PostgresRateLimitStore(client: client, logger: logger)
+    }
+
+    let router = Router(context: GatewayContext.self)
+    router.add(middleware: ObservabilityMiddleware(metrics: metrics, accessLog: configuration.accessLog))
+    router.add(middleware: CatalogMiddleware(
+        catalog: catalog,
+        authenticator: Authenticator(verifier: try await JWTVerifier(configuration.auth)),
+        rateLimits: rateLimits,
+        invoker: Invoker(client: client, logger: logger, deadline: configuration.databaseDeadline),
+        metrics: metrics,
+        maxBodyBytes: configuration.maxBodyBytes
+    ))
+    HealthRoutes(client: client, catalog: catalog).add(to: router)
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+    }
+    OpenAPIRoutes(client: client, logger: logger).add(to: router)
+
+    var services: [any Service] = [client, CatalogListener(store: catalog, database: configuration.database, logger: logger)]
+    if configuration.rateLimitBackend == .postgres { services.append(RateLimitSweeper(client: client, logger: logger)) }
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "analytics-gateway"),
+        services: services,
         logger: logger
     )
-    app.addServices(client)
+    // Serve routes from the first request on. If the database is down, start anyway (and say not
+    // ready): the listener loads the catalog once the database answers.
+    app.beforeServerStarts { [logger] in
+        do { try await withDeadline(.seconds(5)) { try await catalog.reload() } } catch {
+            logger.warning("route catalog not loaded yet", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
     return app
-}
-
-func buildRouter(client: PostgresClient) -> Router<GatewayContext> {
-    let router = Router(context: GatewayContext.self)
-    HealthRoutes(client: client).add(to: router)
-    return router
 }

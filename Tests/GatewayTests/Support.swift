@@ -1,18 +1,71 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 @testable import GatewayCore
 
 enum TestEnvironment {
     struct Missing: Error, CustomStringConvertible {
-        var description: String { "TEST_DATABASE_URL is not set: run the tests through `make test`" }
+        var name: String
+        var description: String { "\(name) is not set: run the tests through `make test`" }
     }
 
-    /// The migrated throw-away database that `make test` created.
-    static func databaseURL() throws -> String {
-        guard let url = ProcessInfo.processInfo.environment["TEST_DATABASE_URL"], !url.isEmpty else { throw Missing() }
-        return url
+    static func variable(_ name: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { throw Missing(name: name) }
+        return value
     }
 
-    static func configuration(databaseURL: String? = nil) throws -> GatewayConfiguration {
-        try GatewayConfiguration(hostname: "127.0.0.1", port: 0, databaseURL: databaseURL ?? self.databaseURL(), logLevel: .warning)
+    /// The migrated throw-away database, as its owner (for fixtures and inspection).
+    static func adminURL() throws -> String { try variable("TEST_DATABASE_URL") }
+
+    /// The same database as `authenticator`, the gateway's login.
+    static func gatewayURL() throws -> String { try variable("TEST_GATEWAY_DATABASE_URL") }
+
+    /// A fresh secret per test run: no test depends on a known key.
+    static let secret = (0..<48).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! }.reduce("") { $0 + String($1) }
+
+    static func configuration(databaseURL: String? = nil, poolSize: Int = 4,
+                              auth: AuthConfiguration = AuthConfiguration(hmacSecret: secret)) throws -> GatewayConfiguration {
+        var configuration = try GatewayConfiguration(hostname: "127.0.0.1", port: 0, databaseURL: databaseURL ?? gatewayURL(),
+                                                     auth: auth, poolSize: poolSize, logLevel: .warning)
+        configuration.accessLog = .discard
+        configuration.databaseDeadline = .seconds(3)
+        return configuration
+    }
+
+    static func token(role: String = "authenticated", sub: String? = UUID().uuidString.lowercased(), account: String? = nil,
+                      appRole: String? = nil, lifetime: TimeInterval = 600) -> String {
+        TokenMinter.hs256(claims: TokenMinter.claims(role: role, subject: sub, account: account, appRole: appRole, lifetime: lifetime),
+                          secret: secret)
+    }
+
+    /// Runs SQL on the test database as its owner, through psql.
+    @discardableResult
+    static func psql(_ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", try adminURL(), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard process.terminationStatus == 0 else { throw Missing(name: "psql failed: \(sql)") }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+extension HTTPFields {
+    static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    var json: JSONValue? { try? JSONValue.parse(Data(buffer: body)) }
+
+    /// The problem+json body's `code`, when this is an error response.
+    var problemCode: String? {
+        guard headers[.contentType] == "application/problem+json" else { return nil }
+        return json?[["code"]]?.stringValue
     }
 }

@@ -1,19 +1,54 @@
+import Foundation
 import Logging
 import PostgresNIO
 
-/// Everything the gateway needs to start. Built by the `Gateway` command from arguments and the
-/// environment (arguments win), and by tests directly.
+/// Everything the gateway needs to start. The `Gateway` command builds it from arguments and the
+/// environment (arguments win); tests build it directly.
 public struct GatewayConfiguration: Sendable {
+    public enum RateLimitBackend: String, Sendable { case memory, postgres }
+
     public var hostname: String
     public var port: Int
+    public var database: DatabaseURL
     public var postgres: PostgresClient.Configuration
     public var logLevel: Logger.Level
+    public var auth: AuthConfiguration
+    public var rateLimitBackend: RateLimitBackend = .memory
+    /// How long a request may wait for the database before it gets a 503.
+    public var databaseDeadline: Duration = .seconds(20)
+    public var maxBodyBytes: Int = 1 << 20
+    public var accessLog = AccessLog()
 
-    public init(hostname: String = "127.0.0.1", port: Int = 8080, databaseURL: String, logLevel: Logger.Level = .info) throws {
+    public init(hostname: String = "127.0.0.1", port: Int = 8080, databaseURL: String, auth: AuthConfiguration,
+                poolSize: Int = 20, logLevel: Logger.Level = .info) throws {
         self.hostname = hostname
         self.port = port
-        self.postgres = try DatabaseURL.configuration(from: databaseURL)
+        self.database = try DatabaseURL(databaseURL)
+        self.postgres = database.clientConfiguration
         self.postgres.options.connectTimeout = .seconds(3)
+        self.postgres.options.maximumConnections = poolSize
+        self.auth = auth
         self.logLevel = logLevel
+    }
+
+    /// The environment's settings; every secret must come from here or a file it names.
+    public static func authConfiguration(environment env: [String: String]) throws -> AuthConfiguration {
+        var auth = AuthConfiguration(hmacSecret: try secret(env, "JWT_SECRET"), jwksJSON: try env["JWKS_FILE"].map {
+            try String(contentsOfFile: $0, encoding: .utf8)
+        })
+        auth.hmacKeyID = env["JWT_SECRET_KID"]
+        auth.allowedAlgorithms = env["JWT_ALGORITHMS"].map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+        auth.issuer = env["JWT_ISSUER"]
+        auth.audience = env["JWT_AUDIENCE"]
+        if let path = env["JWT_ACCOUNT_CLAIM"] { auth.accountClaim = AuthConfiguration.claimPath(path) }
+        if let path = env["JWT_APP_ROLE_CLAIM"] { auth.appRoleClaim = AuthConfiguration.claimPath(path) }
+        return auth
+    }
+
+    /// `NAME` or the contents of the file `NAME_FILE` (for secrets mounted as files).
+    static func secret(_ env: [String: String], _ name: String) throws -> String? {
+        if let value = env[name], !value.isEmpty { return value }
+        guard let file = env[name + "_FILE"] else { return nil }
+        return try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -5,6 +5,7 @@ import PostgresNIO
 /// load balancer sends traffic only where requests can succeed.
 struct HealthRoutes {
     let client: PostgresClient
+    let catalog: CatalogStore
     /// A readiness probe must answer quickly even when the database does not.
     var readinessTimeout: Duration = .seconds(2)
 
@@ -12,7 +13,7 @@ struct HealthRoutes {
         router.get("/health") { _, _ in JSONBody.response(#"{"status":"ok"}"#) }
         router.get("/live") { _, _ in JSONBody.response(#"{"status":"ok"}"#) }
         router.get("/ready") { _, context in
-            if await databaseAnswers(logger: context.logger) {
+            if await databaseAnswers(logger: context.logger), catalog.isLoaded {
                 return JSONBody.response(#"{"status":"ready","database":"ok"}"#)
             }
             var response = JSONBody.response(#"{"status":"unavailable","database":"unreachable"}"#, status: .serviceUnavailable)

@@ -1,7 +1,7 @@
 -- Loaded once into the throw-away test database before pg_prove runs the files in Tests/sql/.
 create extension if not exists pgtap;
 -- The Migrator revokes EXECUTE from PUBLIC by default; test files call pgTAP after switching roles.
-grant execute on all functions in schema public to anon, authenticated, service_role;
+grant execute on all functions in schema public to anon, authenticated, service_role, authenticator;
 
 create schema if not exists tests;
 grant usage on schema tests to anon, authenticated, service_role;

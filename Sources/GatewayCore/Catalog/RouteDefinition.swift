@@ -1,0 +1,60 @@
+/// One row of `gateway.catalog()`: a route and the signature of the function it calls.
+public struct RouteDefinition: Decodable, Sendable {
+    public struct Argument: Decodable, Sendable {
+        public var name: String
+        /// As `format_type` prints it: `integer`, `timestamp with time zone`, `text[]`, …
+        public var type: String
+        /// The quoted identifier for named notation.
+        public var sqlName: String
+        public var hasDefault: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case name, type
+            case sqlName = "sql_name"
+            case hasDefault = "has_default"
+        }
+    }
+
+    public struct RatePolicy: Decodable, Sendable, Hashable {
+        public var name: String
+        public var requests: Int
+        public var windowSeconds: Int
+
+        enum CodingKeys: String, CodingKey {
+            case name, requests
+            case windowSeconds = "window_seconds"
+        }
+    }
+
+    public var method: String
+    public var path: String
+    public var function: String
+    public var functionSQL: String
+    public var minRole: DatabaseRole
+    public var appRoles: [String]?
+    public var ratePolicy: RatePolicy?
+    public var cacheMaxAge: Int?
+    public var cacheStaleWhileRevalidate: Int?
+    public var summary: String
+    public var tag: String
+    public var description: String
+    public var volatile: Bool
+    public var returnsSet: Bool
+    public var returnType: String
+    public var args: [Argument]
+
+    enum CodingKeys: String, CodingKey {
+        case method, path, function, summary, tag, description, volatile, args
+        case functionSQL = "function_sql"
+        case minRole = "min_role"
+        case appRoles = "app_roles"
+        case ratePolicy = "rate_policy"
+        case cacheMaxAge = "cache_max_age"
+        case cacheStaleWhileRevalidate = "cache_swr"
+        case returnsSet = "returns_set"
+        case returnType = "return_type"
+    }
+
+    /// Names the route in logs and metrics.
+    public var name: String { "\(method) \(path)" }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+
+/// SQLSTATE → HTTP, after PostgREST's table, plus `PTnnn` codes that set the status directly
+/// (`raise … using errcode = 'PT404'`). Messages of 4xx errors are what the SQL function raised
+/// (its own words); a 5xx says nothing about SQL, only the request id that finds it in the log.
+enum DatabaseErrorMapping {
+    static func problem(for error: any Error, role: DatabaseRole) -> Problem {
+        guard let error = error as? PSQLError else {
+            return .internalError(cause: String(reflecting: error))
+        }
+        guard let info = error.serverInfo, let sqlState = info[.sqlState] else {
+            // No answer from the server: it is down, restarting, or the connection broke.
+            var problem = Problem.unavailable("The database is unavailable; retry shortly")
+            problem.internalCause = String(reflecting: error)
+            return problem
+        }
+        let message = info[.message] ?? "database error"
+        var problem = problem(sqlState: sqlState, message: message, role: role)
+        problem.details = details(detail: info[.detail], hint: info[.hint])
+        if problem.status.code >= 500 {
+            problem.details = nil
+            problem.internalCause = "\(sqlState): \(message) | \(String(reflecting: error))"
+        }
+        return problem
+    }
+
+    static func problem(sqlState: String, message: String, role: DatabaseRole) -> Problem {
+        if sqlState.hasPrefix("PT"), let code = Int(sqlState.dropFirst(2)), (400...599).contains(code) {
+            let status = HTTPResponse.Status(code: code)
+            return Problem(status, code: codeName(for: status), message: message)
+        }
+        switch sqlState {
+        case "42501":
+            // PostgREST's rule: no privilege as anonymous means "log in"; as someone, "not allowed".
+            return role == .anon ? .authRequired(message) : .forbidden(message)
+        case "28000", "28P01":
+            return .authRequired(message)
+        case "P0002":
+            return .notFound(message)
+        case "23505", "23503", "40001", "40P01":
+            return Problem(.conflict, code: "CONFLICT", message: message)
+        case "22023", "22P02", "22007", "22008", "22003", "22004", "22001", "2201B", "23502", "23514", "P0001", "22000", "22012":
+            return .validation(message)
+        case "25006":
+            return Problem(.methodNotAllowed, code: "METHOD_NOT_ALLOWED", message: "This endpoint cannot change data with this method")
+        case "57014":
+            return Problem(.gatewayTimeout, code: "TIMEOUT", message: "The query took longer than the statement timeout")
+        case "53300", "53400", "57P01", "57P02", "57P03", "55P03":
+            return .unavailable("The database is busy; retry shortly")
+        default:
+            if sqlState.hasPrefix("08") { return .unavailable("The database is unavailable; retry shortly") }
+            return Problem(.internalServerError, code: "DATABASE_ERROR", message: "The database could not complete the request; quote the request id when reporting it")
+        }
+    }
+
+    static func codeName(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400: "VALIDATION_ERROR"
+        case 401: "AUTH_REQUIRED"
+        case 403: "FORBIDDEN"
+        case 404: "NOT_FOUND"
+        case 409: "CONFLICT"
+        case 412: "PRECONDITION_FAILED"
+        case 413: "PAYLOAD_TOO_LARGE"
+        case 422: "UNPROCESSABLE_ENTITY"
+        case 429: "RATE_LIMIT_EXCEEDED"
+        case 500..<600: "DATABASE_ERROR"
+        default: status.reasonPhrase.uppercased().replacingOccurrences(of: " ", with: "_")
+        }
+    }
+
+    /// `detail` written as JSON by the function becomes structured `details`; plain text is kept as is.
+    static func details(detail: String?, hint: String?) -> JSONValue? {
+        var object: [String: JSONValue] = [:]
+        if let detail {
+            if let parsed = try? JSONValue.parse(Data(detail.utf8)), case .object(let fields) = parsed {
+                object = fields
+            } else {
+                object["detail"] = .string(detail)
+            }
+        }
+        if let hint { object["hint"] = .string(hint) }
+        return object.isEmpty ? nil : .object(object)
+    }
+}

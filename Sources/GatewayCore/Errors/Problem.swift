@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+
+/// Every error response: RFC 9457 problem details that also carry the Hot Dash error fields
+/// (`error`, `message`, `code`, `details`), so clients of either spec read it unchanged.
+public struct Problem: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    /// Machine-readable: AUTH_REQUIRED, FORBIDDEN, NOT_FOUND, VALIDATION_ERROR, …
+    public var code: String
+    /// Human-readable and safe to show: never SQL text.
+    public var message: String
+    public var details: JSONValue?
+    /// Extra top-level members, e.g. `retry_after`, `limit` and `window` on a 429.
+    public var extensions: [String: JSONValue] = [:]
+    public var headers: HTTPFields = [:]
+    /// Filled in by the observability middleware from the request.
+    var instance: String?
+    var requestID: String?
+    /// What went wrong inside, for the log only.
+    var internalCause: String?
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, details: JSONValue? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = self.headers
+        headers[.contentType] = "application/problem+json"
+        var body: [String: JSONValue] = [
+            "type": .string("/problems/" + code.lowercased().replacingOccurrences(of: "_", with: "-")),
+            "title": .string(status.reasonPhrase),
+            "status": .number(Double(status.code)),
+            "detail": .string(message),
+            "error": .string(status.reasonPhrase),
+            "message": .string(message),
+            "code": .string(code),
+        ]
+        if let instance { body["instance"] = .string(instance) }
+        if let requestID { body["request_id"] = .string(requestID) }
+        if let details { body["details"] = details }
+        for (key, value) in extensions { body[key] = value }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: JSONValue.object(body).text)))
+    }
+}
+
+extension Problem {
+    static func authRequired(_ message: String) -> Problem {
+        var problem = Problem(.unauthorized, code: "AUTH_REQUIRED", message: message)
+        problem.headers[.wwwAuthenticate] = #"Bearer realm="api""#
+        return problem
+    }
+
+    static func invalidToken(_ reason: String) -> Problem {
+        var problem = Problem(.unauthorized, code: "AUTH_REQUIRED", message: "Valid JWT required: \(reason)")
+        problem.headers[.wwwAuthenticate] = #"Bearer realm="api", error="invalid_token""#
+        return problem
+    }
+
+    static func forbidden(_ message: String) -> Problem {
+        Problem(.forbidden, code: "FORBIDDEN", message: message)
+    }
+
+    static func validation(_ message: String, details: JSONValue? = nil) -> Problem {
+        Problem(.badRequest, code: "VALIDATION_ERROR", message: message, details: details)
+    }
+
+    static func notFound(_ message: String = "No such endpoint") -> Problem {
+        Problem(.notFound, code: "NOT_FOUND", message: message)
+    }
+
+    static func unavailable(_ message: String, retryAfter: Int = 5) -> Problem {
+        var problem = Problem(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: message)
+        problem.headers[.retryAfter] = String(retryAfter)
+        return problem
+    }
+
+    static func internalError(cause: String) -> Problem {
+        var problem = Problem(.internalServerError, code: "INTERNAL_ERROR", message: "Unexpected server error; quote the request id when reporting it")
+        problem.internalCause = cause
+        return problem
+    }
+}

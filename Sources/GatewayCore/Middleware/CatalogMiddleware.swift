@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// Serves every route of the SQL catalog; anything else goes on to the fixed routes (health,
+/// metrics, OpenAPI) or a 404. An ordinary endpoint is a SQL function plus a catalog row.
+struct CatalogMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+
+    let catalog: CatalogStore
+    let authenticator: Authenticator
+    let rateLimits: any RateLimitStore
+    let invoker: Invoker
+    let metrics: Metrics
+    let maxBodyBytes: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        switch catalog.current.match(method: request.method.rawValue, path: request.uri.path) {
+        case .none:
+            return try await next(request, context)
+        case .wrongMethod(let allowed):
+            var problem = Problem(.methodNotAllowed, code: "METHOD_NOT_ALLOWED", message: "Use \(allowed.joined(separator: " or ")) here")
+            problem.headers[.allow] = allowed.joined(separator: ", ")
+            throw problem
+        case .route(let route, let parameters):
+            context.report.update { $0.route = route.name }
+            return try await serve(route, parameters: parameters, request: request, context: context)
+        }
+    }
+
+    private func serve(_ route: RouteDefinition, parameters: [String: String], request: Request, context: Context) async throws -> Response {
+        let identity = try await authenticator.identify(request)
+        context.report.update { $0.userID = identity.userID }
+        try authorize(identity, for: route)
+
+        var headers = HTTPFields()
+        if let policy = route.ratePolicy {
+            let caller = identity.userID.map { "user:\($0)" } ?? "addr:\(context.remoteAddress?.ipAddress ?? "unknown")"
+            let decision = try await rateLimits.take(bucket: "\(policy.name):\(caller)", requests: policy.requests, windowSeconds: policy.windowSeconds)
+            guard decision.allowed else {
+                metrics.recordRateLimited(policy: policy.name)
+                throw decision.problem(policy: policy)
+            }
+            decision.apply(to: &headers, policy: policy)
+        }
+
+        var request = request
+        let body = try await RequestBody.parameters(of: &request, maxBytes: maxBodyBytes)
+        let query = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+        let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
+
+        let readOnly = request.method == .get || request.method == .head
+        let start = ContinuousClock.now
+        let result = try await metrics.measureDatabase(route: route.name) {
+            try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound)
+        }
+        context.report.update { $0.databaseSeconds = (ContinuousClock.now - start).seconds }
+        return try ResponseShaper.response(for: result, route: route, request: request, headers: headers, context: context, metrics: metrics)
+    }
+
+    /// Database role first, then the application role; the database checks both again.
+    private func authorize(_ identity: Identity, for route: RouteDefinition) throws {
+        if identity.role < route.minRole {
+            if identity.role == .anon { throw Problem.authRequired("Valid JWT required") }
+            throw Problem.forbidden("This endpoint needs the \(route.minRole.rawValue) role")
+        }
+        if let appRoles = route.appRoles, identity.role != .service_role, !appRoles.contains(identity.appRole ?? "") {
+            throw Problem.forbidden("This endpoint needs the application role \(appRoles.joined(separator: " or "))")
+        }
+    }
+}
+
+extension SocketAddress {
+    var ipAddress: String? {
+        switch self {
+        case .v4(let address): address.host
+        case .v6(let address): address.host
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The outermost layer: request id, problem+json for every error, `X-API-Version`,
+/// `Server-Timing`, metrics, and one JSON log line per request.
+struct ObservabilityMiddleware: RouterMiddleware {
+    typealias Context = GatewayContext
+
+    let metrics: Metrics
+    let accessLog: AccessLog
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let requestID = request.headers[.requestID].flatMap(Self.acceptable) ?? UUID().uuidString.lowercased()
+        context.report.update { $0.requestID = requestID }
+
+        var response: Response
+        var cause: String?
+        do {
+            response = try await next(request, context)
+        } catch {
+            var problem = Self.problem(for: error)
+            problem.instance = request.uri.path
+            problem.requestID = requestID
+            cause = problem.internalCause
+            response = try problem.response(from: request, context: context)
+        }
+
+        let report = context.report.values
+        let seconds = (ContinuousClock.now - start).seconds
+        response.headers[.apiVersion] = "1"
+        response.headers[.requestID] = requestID
+        var timing = String(format: "total;dur=%.2f", seconds * 1000)
+        if let database = report.databaseSeconds { timing = String(format: "db;dur=%.2f, ", database * 1000) + timing }
+        response.headers[.serverTiming] = timing
+
+        let route = report.route ?? context.endpointPath ?? "unmatched"
+        metrics.recordRequest(route: route, method: request.method.rawValue, status: Int(response.status.code), seconds: seconds)
+        accessLog.write(request: request, status: Int(response.status.code), seconds: seconds, report: report, route: route, cause: cause)
+        return response
+    }
+
+    /// Caller-supplied request ids are kept only when short and plain, so logs stay parseable.
+    static func acceptable(_ id: String) -> String? {
+        id.count <= 64 && !id.isEmpty && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") } ? id : nil
+    }
+
+    static func problem(for error: any Error) -> Problem {
+        if let problem = error as? Problem { return problem }
+        if let http = error as? HTTPError {
+            let code = DatabaseErrorMapping.codeName(for: http.status)
+            let message = http.status == .notFound ? "No such endpoint" : (http.body ?? http.status.reasonPhrase)
+            var problem = Problem(http.status, code: http.status.code >= 500 ? "INTERNAL_ERROR" : code, message: message)
+            problem.headers = http.headers
+            return problem
+        }
+        return .internalError(cause: String(reflecting: error))
+    }
+}
+
+/// One JSON object per line on standard output, with the Hot Dash request-log fields.
+public struct AccessLog: Sendable {
+    let sink: @Sendable (String) -> Void
+
+    public init(sink: @escaping @Sendable (String) -> Void = { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }) {
+        self.sink = sink
+    }
+
+    public static let discard = AccessLog { _ in }
+
+    func write(request: Request, status: Int, seconds: Double, report: RequestReport.Values, route: String, cause: String?) {
+        var line: [String: JSONValue] = [
+            "timestamp": .string(ISO8601DateFormatter().string(from: Date())),
+            "level": .string(status >= 500 ? "error" : "info"),
+            "method": .string(request.method.rawValue),
+            "path": .string(request.uri.path),
+            "route": .string(route),
+            "status_code": .number(Double(status)),
+            "response_time_ms": .number((seconds * 100_000).rounded() / 100),
+            "cache_hit": .bool(report.cacheHit),
+            "request_id": .string(report.requestID),
+            "user_id": report.userID.map { .string($0) } ?? .null,
+        ]
+        if let database = report.databaseSeconds { line["db_time_ms"] = .number((database * 100_000).rounded() / 100) }
+        if let cause { line["error_detail"] = .string(cause) }
+        sink(JSONValue.object(line).text)
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = Self("X-Request-Id")!  // a valid token, cannot fail
+    static let apiVersion = Self("X-API-Version")!  // a valid token, cannot fail
+    static let serverTiming = Self("Server-Timing")!  // a valid token, cannot fail
+}

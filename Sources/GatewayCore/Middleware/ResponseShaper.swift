@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Turns what the function returned into the HTTP response: status and headers the function set,
+/// Cache-Control from the catalog, a weak ETag, and 304 for a matching If-None-Match.
+enum ResponseShaper {
+    /// Headers a function may set; framing and hop-by-hop headers stay the server's.
+    static let forbiddenHeaders: Set<String> = ["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer"]
+
+    static func response(for result: Invoker.Result, route: RouteDefinition, request: Request, headers: HTTPFields,
+                         context: GatewayContext, metrics: Metrics) throws -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        if let extra = result.headers, case .object(let fields)? = try? JSONValue.parse(Data(extra.utf8)) {
+            for (name, value) in fields where !forbiddenHeaders.contains(name.lowercased()) {
+                if let field = HTTPField.Name(name), let text = value.stringValue { headers[field] = text }
+            }
+        }
+        let status = HTTPResponse.Status(code: result.status ?? (result.body == nil ? 204 : 200))
+        let isCacheable = request.method == .get && status == .ok
+        headers[.cacheControl] = isCacheable ? cacheControl(for: route) : "no-store"
+        // The body depends on who asks: shared caches must key on the token.
+        headers[.vary] = "Authorization"
+
+        guard let body = result.body, status != .noContent else {
+            return Response(status: status, headers: headers)
+        }
+        if isCacheable {
+            let tag = etag(for: body)
+            headers[.eTag] = tag
+            if let condition = request.headers[.ifNoneMatch], matches(condition, tag) {
+                context.report.update { $0.cacheHit = true }
+                metrics.recordNotModified(route: route.name)
+                return Response(status: .notModified, headers: headers)
+            }
+        }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// Always `private`: these are a tenant's numbers, and a shared cache must never hand them to
+    /// another tenant (the Hot Dash spec's `public` would).
+    static func cacheControl(for route: RouteDefinition) -> String {
+        guard let maxAge = route.cacheMaxAge else { return "no-store" }
+        var value = "private, max-age=\(maxAge)"
+        if let swr = route.cacheStaleWhileRevalidate { value += ", stale-while-revalidate=\(swr)" }
+        return value
+    }
+
+    static func etag(for body: String) -> String {
+        let digest = SHA256.hash(data: Data(body.utf8))
+        return "W/\"" + digest.prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
+    }
+
+    /// Weak comparison, as RFC 9110 asks for If-None-Match.
+    static func matches(_ condition: String, _ tag: String) -> Bool {
+        if condition.trimmingCharacters(in: .whitespaces) == "*" { return true }
+        let opaque = { (value: Substring) -> Substring in
+            let trimmed = value.drop { $0 == " " }
+            return trimmed.hasPrefix("W/") ? trimmed.dropFirst(2) : trimmed
+        }
+        let wanted = opaque(Substring(tag))
+        return condition.split(separator: ",").contains { opaque($0).trimmingCharacters(in: .whitespaces) == wanted }
+    }
+}

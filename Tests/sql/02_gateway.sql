@@ -1,0 +1,90 @@
+-- The gateway's SQL: gateway.invoke, the catalog, the rate-limit store, the OpenAPI document.
+begin;
+select plan(24);
+
+-- Only the gateway's login may use the gateway schema.
+select ok(not has_schema_privilege('anon', 'gateway', 'usage'), 'anon cannot use the gateway schema');
+select ok(not has_schema_privilege('authenticated', 'gateway', 'usage'), 'authenticated cannot use the gateway schema');
+select ok(not has_function_privilege('service_role', 'gateway.invoke(text, text, boolean, text, jsonb)', 'execute'), 'service_role cannot call gateway.invoke');
+select ok(has_function_privilege('authenticator', 'gateway.invoke(text, text, boolean, text, jsonb)', 'execute'), 'authenticator can call gateway.invoke');
+
+-- The catalog
+select is(
+  (select r -> 'args' from jsonb_array_elements(gateway.catalog()) r where r ->> 'path' = '/api/v1/test/typed' and r ->> 'method' = 'GET') -> 0,
+  '{"name": "n", "type": "integer", "sql_name": "n", "has_default": false}'::jsonb,
+  'the catalog gives each argument''s name, type and default');
+select is(
+  (select (r -> 'args' -> 1 ->> 'has_default')::boolean from jsonb_array_elements(gateway.catalog()) r where r ->> 'path' = '/api/v1/test/typed' and r ->> 'method' = 'GET'),
+  true, 'arguments with defaults are marked');
+select is(
+  (select r -> 'rate_policy' from jsonb_array_elements(gateway.catalog()) r where r ->> 'path' = '/api/v1/test/limited'),
+  '{"name": "test-minute", "requests": 2, "window_seconds": 60}'::jsonb, 'routes carry their rate policy');
+select throws_ok(
+  $$ insert into gateway.routes (method, path, function_name, source) values ('GET', '/nowhere', 'no_such_function', 'tests') $$,
+  '42883', null, 'a route must name a function of the api schema');
+select throws_ok(
+  $$ insert into gateway.routes (method, path, function_name, source) values ('GET', '/bad path', 'test_whoami', 'tests') $$,
+  '23514', null, 'route paths are checked');
+select has_trigger('gateway', 'routes', 'tg_routes__notify', 'changing routes notifies the gateways');
+
+-- GCRA in PostgreSQL: a burst of `requests`, then refused until an interval has passed
+create temp table takes (n int, allowed boolean);
+insert into takes select 1, allowed from gateway.rate_limit_take('pgtap-bucket', 2, 300);
+insert into takes select 2, allowed from gateway.rate_limit_take('pgtap-bucket', 2, 300);
+insert into takes select 3, allowed from gateway.rate_limit_take('pgtap-bucket', 2, 300);
+select is((select array_agg(allowed order by n) from takes), array[true, true, false], 'two requests pass, the third is refused');
+select ok((select retry_after_ms between 1 and 150 from gateway.rate_limit_take('pgtap-bucket', 2, 300)), 'the refusal says how long to wait');
+select pg_sleep(0.2);
+select ok((select allowed from gateway.rate_limit_take('pgtap-bucket', 2, 300)), 'after the interval the bucket lets one more in');
+
+-- OpenAPI
+select is(
+  (select count(*) from jsonb_each(gateway.openapi() -> 'paths') p, jsonb_each(p.value) o)::int,
+  (select count(distinct o.value ->> 'operationId') from jsonb_each(gateway.openapi() -> 'paths') p, jsonb_each(p.value) o)::int,
+  'every operation id is unique');
+
+-- invoke (last: read-only calls leave this test's one transaction read-only)
+set local role authenticator;
+-- the call runs as the request's role, with its claims
+select is(
+  (select body::jsonb ->> 'user' from gateway.invoke('authenticated', '{"sub":"11111111-1111-1111-1111-111111111111","app_metadata":{"account_id":"aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}}', true, 'select api.test_whoami()::text', '{}')),
+  'authenticated', 'invoke switches to the token''s role');
+set local role authenticator;
+select is(
+  (select body::jsonb ->> 'account' from gateway.invoke('authenticated', '{"app_metadata":{"account_id":"aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"}}', true, 'select api.test_whoami()::text', '{}')),
+  'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 'invoke passes the claims to auth.account_id()');
+set local role authenticator;
+select is(
+  (select body::jsonb -> 'claims' from gateway.invoke('anon', '', true, 'select api.test_whoami()::text', '{}')),
+  '{}'::jsonb, 'anonymous calls see no claims');
+set local role authenticator;
+select is(
+  (select body::jsonb ->> 'read_only' from gateway.invoke('anon', '', true, 'select api.test_whoami()::text', '{}')),
+  'on', 'read_only makes the transaction read-only');
+set local role authenticator;
+select is(
+  (select body::jsonb from gateway.invoke('authenticated', '', false, 'select api.test_typed(n => ($1->>''n'')::integer)::text', '{"n": "5"}')) ->> 'label',
+  'x', 'arguments left out take their defaults');
+set local role authenticator;
+select results_eq(
+  $$ select status, headers::jsonb from gateway.invoke('authenticated', '', false, 'select api.test_create(name => ($1->>''name'')::text)::text', '{"name": "a"}') $$,
+  $$ values (201, '{"Location": "/api/v1/test/things/a", "Content-Length": "1"}'::jsonb) $$,
+  'a function sets the status and headers');
+set local role authenticator;
+select throws_ok(
+  $$ select gateway.invoke('authenticated', '', true, 'select api.test_write_on_get()::text', '{}') $$,
+  '25006', null, 'a read-only call cannot write');
+set local role authenticator;
+select throws_ok(
+  $$ select gateway.invoke('anon', '', false, 'select api.test_create(name => ''x'')::text', '{}') $$,
+  '42501', null, 'a role without EXECUTE is refused by the database itself');
+set local role authenticator;
+select throws_ok(
+  $$ select gateway.invoke('postgres', '', false, 'select 1::text', '{}') $$,
+  '28000', 'unknown request role', 'only the three request roles can be assumed');
+set local role authenticator;
+select is(current_setting('request.jwt.claims', true), '', 'claims set by invoke end with the statement''s transaction in the gateway (here: cleared by the next call)');
+reset role;
+
+select * from finish();
+rollback;
