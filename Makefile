@@ -28,11 +28,25 @@ else
 endif
 APP_DB   := $(lastword $(subst /, ,$(firstword $(subst ?, ,$(APP_URL)))))
 
-.PHONY: help build run test test-sql test-swift db-start db-stop migrate seed psql clean distclean
+.PHONY: help build run token bench test test-sql test-swift test-e2e db-start db-stop migrate seed psql clean distclean
+
+# The demo's token secret: generated once, readable only by you, never committed. A real
+# deployment sets JWT_SECRET (or JWT_SECRET_FILE / JWKS_FILE) itself; there is no default.
+SECRET_FILE := .run/jwt_secret
+ifdef JWT_SECRET
+  SECRET_ENV := JWT_SECRET='$(JWT_SECRET)'
+else
+  SECRET_ENV := JWT_SECRET_FILE=$(SECRET_FILE)
+endif
+ROLE     ?= authenticated
+ACCOUNT  ?= 11111111-1111-4111-8111-111111111111
+APP_ROLE ?= admin
 
 help:
 	@echo "make run    embedded PostgreSQL + migrations + demo data + gateway on http://$(HOST):$(PORT)"
-	@echo "make test   every test (pgTAP + swift test) against a fresh throw-away database"
+	@echo "make test   every test (pgTAP, swift test, end-to-end) against a fresh throw-away database"
+	@echo "make token ROLE=authenticated ACCOUNT=<uuid> APP_ROLE=admin   a signed demo token"
+	@echo "make bench  load tests with wrk and pgbench; writes bench/results/report.md"
 	@echo "make db-start | db-stop | migrate | seed | psql | clean | distclean"
 
 build:
@@ -58,22 +72,36 @@ seed: migrate
 	@for f in seeds/*.sql; do [ -e "$$f" ] || continue; echo "seed $$f"; \
 	  psql '$(APP_URL)' -X -q -v ON_ERROR_STOP=1 -f "$$f" || exit 1; done
 
-run: build seed
+$(SECRET_FILE):
+	@mkdir -p .run && umask 077 && head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > $@
+
+run: build seed $(SECRET_FILE)
 	@echo ""
 	@echo "Gateway on http://$(HOST):$(PORT)   (Ctrl-C stops it; make db-stop stops PostgreSQL)"
 	@echo "  curl http://$(HOST):$(PORT)/health"
 	@echo "  curl http://$(HOST):$(PORT)/ready"
+	@echo "  TOKEN=\$$(make -s token ACCOUNT=<account uuid> APP_ROLE=admin)"
+	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://$(HOST):$(PORT)/api/v1/…"
+	@echo "  http://$(HOST):$(PORT)/api/docs        the API, from the route catalog"
 	@echo "  make psql    a psql shell on the same database"
 	@echo ""
-	DATABASE_URL='$(GATEWAY_URL)' $(GATEWAY) --hostname $(HOST) --port $(PORT)
+	DATABASE_URL='$(GATEWAY_URL)' $(SECRET_ENV) $(GATEWAY) --hostname $(HOST) --port $(PORT)
+
+token: $(SECRET_FILE)
+	@swift build --product Gateway >/dev/null 2>&1 || swift build --product Gateway
+	@$(SECRET_ENV) $(GATEWAY) token --role $(ROLE) --account $(ACCOUNT) --app-role $(APP_ROLE)
+
+bench:
+	scripts/bench.sh
 
 # Every test, from a fresh throw-away database. Exits non-zero if anything failed.
 test: db-start
 	swift build --build-tests
+	swift build --product Gateway
 	@$(DB) recreate-db analytics_test
 	$(MIGRATOR) up --database-url '$(TEST_URL)'
 	psql '$(TEST_URL)' -X -q -v ON_ERROR_STOP=1 -f Tests/fixtures/gateway_routes.sql
-	$(MAKE) --no-print-directory test-sql test-swift
+	$(MAKE) --no-print-directory test-sql test-swift test-e2e
 
 test-sql:
 	psql '$(TEST_URL)' -X -q -v ON_ERROR_STOP=1 -f Tests/sql/support/helpers.sql
@@ -81,6 +109,9 @@ test-sql:
 
 test-swift:
 	TEST_DATABASE_URL='$(TEST_URL)' TEST_GATEWAY_DATABASE_URL='$(TEST_GATEWAY_URL)' swift test --skip-build
+
+test-e2e:
+	Tests/e2e/gateway.sh $(GATEWAY) '$(TEST_GATEWAY_URL)' $(if $(EMBEDDED),--restart-embedded-db)
 
 psql: db-start
 	psql '$(APP_URL)'

@@ -10,6 +10,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
     logger.logLevel = configuration.logLevel
     let client = PostgresClient(configuration: configuration.postgres, backgroundLogger: logger)
     let catalog = CatalogStore(client: client, logger: logger)
+    let health = DatabaseHealth()
     let metrics = Metrics()
     let rateLimits: any RateLimitStore = switch configuration.rateLimitBackend {
     case .memory: MemoryRateLimitStore()
@@ -20,19 +21,20 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
     router.add(middleware: ObservabilityMiddleware(metrics: metrics, accessLog: configuration.accessLog))
     router.add(middleware: CatalogMiddleware(
         catalog: catalog,
+        health: health,
         authenticator: Authenticator(verifier: try await JWTVerifier(configuration.auth)),
         rateLimits: rateLimits,
         invoker: Invoker(client: client, logger: logger, deadline: configuration.databaseDeadline),
         metrics: metrics,
         maxBodyBytes: configuration.maxBodyBytes
     ))
-    HealthRoutes(client: client, catalog: catalog).add(to: router)
+    HealthRoutes(client: client, catalog: catalog, health: health).add(to: router)
     router.get("/metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
     }
     OpenAPIRoutes(client: client, logger: logger).add(to: router)
 
-    var services: [any Service] = [client, CatalogListener(store: catalog, database: configuration.database, logger: logger)]
+    var services: [any Service] = [client, CatalogListener(store: catalog, health: health, database: configuration.database, logger: logger)]
     if configuration.rateLimitBackend == .postgres { services.append(RateLimitSweeper(client: client, logger: logger)) }
     var app = Application(
         router: router,

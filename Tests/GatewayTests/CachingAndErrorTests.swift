@@ -66,16 +66,4 @@ struct CachingAndErrorTests {
             }
         }
     }
-
-    @Test func anUnreachableDatabaseIsA503WithRetryAfter() async throws {
-        let configuration = try TestEnvironment.configuration(databaseURL: "postgres://authenticator@127.0.0.1:1/none?sslmode=disable")
-        let app = try await buildApplication(configuration)
-        try await app.test(.router) { client in
-            // The catalog never loaded, so no route exists: /ready says why.
-            try await client.execute(uri: "/ready", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-                #expect(response.headers[.retryAfter] == "5")
-            }
-        }
-    }
 }

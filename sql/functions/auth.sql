@@ -11,13 +11,18 @@ as $$
 $$;
 comment on function auth.jwt() is 'The verified JWT claims of the current request; {} when anonymous.';
 
+-- Claims are text; a value that is not a UUID is treated as absent rather than raising.
+create or replace function auth.try_uuid(value text) returns uuid
+language sql immutable
+as $$
+  select case when value ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then value::uuid end
+$$;
+comment on function auth.try_uuid(text) is 'The text as a uuid, or null when it is not one.';
+
 create or replace function auth.uid() returns uuid
 language sql stable
 as $$
-  select case
-    when auth.jwt() ->> 'sub' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-    then (auth.jwt() ->> 'sub')::uuid
-  end
+  select auth.try_uuid(auth.jwt() ->> 'sub')
 $$;
 comment on function auth.uid() is 'The caller''s user id (claim sub), or null when anonymous or not a uuid.';
 
@@ -33,10 +38,7 @@ comment on function auth.role() is 'The database role the token names: anon, aut
 create or replace function auth.account_id() returns uuid
 language sql stable
 as $$
-  select case
-    when v ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v::uuid
-  end
-  from coalesce(auth.jwt() #>> '{app_metadata,account_id}', auth.jwt() ->> 'account_id') as v
+  select auth.try_uuid(coalesce(auth.jwt() #>> '{app_metadata,account_id}', auth.jwt() ->> 'account_id'))
 $$;
 comment on function auth.account_id() is 'The caller''s account (tenant), or null.';
 
@@ -66,5 +68,5 @@ begin
 end $$;
 comment on function auth.require_app_role(text[]) is 'Raises 42501 (403) unless the caller has one of the given application roles.';
 
-grant execute on function auth.jwt(), auth.uid(), auth.role(), auth.account_id(), auth.app_role(),
+grant execute on function auth.try_uuid(text), auth.jwt(), auth.uid(), auth.role(), auth.account_id(), auth.app_role(),
   auth.has_app_role(text[]), auth.require_app_role(text[]) to anon, authenticated, service_role;

@@ -7,6 +7,7 @@ import ServiceLifecycle
 /// every (re)connect in case a change went by while it was away.
 struct CatalogListener: Service {
     let store: CatalogStore
+    let health: DatabaseHealth
     let database: DatabaseURL
     let logger: Logger
 
@@ -20,6 +21,7 @@ struct CatalogListener: Service {
                 do {
                     try await connection.listen(on: "gateway_catalog") { notifications in
                         try await store.reload()
+                        health.update(reachable: true)
                         backoff = .milliseconds(250)
                         failures = 0
                         for try await _ in notifications.cancelOnGracefulShutdown() {
@@ -35,10 +37,11 @@ struct CatalogListener: Service {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
                 // Said once per outage; the retries themselves are debug noise.
                 failures += 1
+                health.update(reachable: false)
                 logger.log(level: failures == 1 ? .warning : .debug, "catalog listener has no database connection; retrying",
                            metadata: ["error": "\(String(reflecting: error))"])
                 try? await cancelWhenGracefulShutdown { [backoff] in try await Task.sleep(for: backoff) }
-                backoff = min(backoff * 2, .seconds(10))
+                backoff = min(backoff * 2, .seconds(2))
             }
         }
     }

@@ -9,6 +9,7 @@ struct CatalogMiddleware: RouterMiddleware {
     typealias Context = GatewayContext
 
     let catalog: CatalogStore
+    let health: DatabaseHealth
     let authenticator: Authenticator
     let rateLimits: any RateLimitStore
     let invoker: Invoker
@@ -33,6 +34,7 @@ struct CatalogMiddleware: RouterMiddleware {
         let identity = try await authenticator.identify(request)
         context.report.update { $0.userID = identity.userID }
         try authorize(identity, for: route)
+        try health.requireReachable()
 
         var headers = HTTPFields()
         if let policy = route.ratePolicy {

@@ -16,7 +16,7 @@ enum RequestBody {
         if contentType.hasPrefix("application/x-www-form-urlencoded") {
             var fields: [String: JSONValue] = [:]
             for pair in String(buffer: buffer).split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1).map {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
                     $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
                 }
                 fields[parts[0]] = .string(parts.count > 1 ? parts[1] : "")

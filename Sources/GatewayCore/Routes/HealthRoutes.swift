@@ -6,6 +6,7 @@ import PostgresNIO
 struct HealthRoutes {
     let client: PostgresClient
     let catalog: CatalogStore
+    let health: DatabaseHealth
     /// A readiness probe must answer quickly even when the database does not.
     var readinessTimeout: Duration = .seconds(2)
 
@@ -13,7 +14,9 @@ struct HealthRoutes {
         router.get("/health") { _, _ in JSONBody.response(#"{"status":"ok"}"#) }
         router.get("/live") { _, _ in JSONBody.response(#"{"status":"ok"}"#) }
         router.get("/ready") { _, context in
-            if await databaseAnswers(logger: context.logger), catalog.isLoaded {
+            // Ready means API calls will work: the database answers, the routes are loaded, and
+            // the listener (which lifts the fast 503s) is connected again.
+            if await databaseAnswers(logger: context.logger), catalog.isLoaded, health.isReachable {
                 return JSONBody.response(#"{"status":"ready","database":"ok"}"#)
             }
             var response = JSONBody.response(#"{"status":"unavailable","database":"unreachable"}"#, status: .serviceUnavailable)

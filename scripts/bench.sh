@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# `make bench`: a benchmark, not a test. A release gateway on a migrated database, loaded with
+# wrk at 1, 10, 50 and 100 connections per endpoint; pgbench runs the gateway's own per-request
+# SQL on the same database for comparison. Writes bench/results/report.md.
+# Loopback only; every run is bounded by BENCH_SECONDS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DB=scripts/db.sh
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-"1 10 50 100"}
+PORT=${BENCH_PORT:-18190}
+OUT=bench/results
+mkdir -p "$OUT"
+command -v wrk >/dev/null || { echo "bench: wrk is missing: apt-get install wrk" >&2; exit 1; }
+
+echo "bench: release build"
+swift build -c release --product Gateway >/dev/null 2>&1 || swift build -c release --product Gateway
+swift build --product Migrator >/dev/null 2>&1
+$DB start >/dev/null
+$DB recreate-db analytics_bench >/dev/null
+ADMIN=$($DB url analytics_bench)
+AUTH=$($DB url analytics_bench authenticator)
+.build/debug/Migrator up --database-url "$ADMIN" >/dev/null
+# The gateway's own sample routes stand in until the products add theirs (bench/endpoints.txt).
+psql "$ADMIN" -Xq -v ON_ERROR_STOP=1 -f Tests/fixtures/gateway_routes.sql
+for seed in bench/seed/*.sql; do [ -e "$seed" ] && psql "$ADMIN" -Xq -v ON_ERROR_STOP=1 -f "$seed"; done
+
+export JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '/+=')
+TOKEN=$(.build/release/Gateway token --role authenticated --account 11111111-1111-4111-8111-111111111111 --app-role admin --ttl 7200)
+CLAIMS=$(echo "$TOKEN" | cut -d. -f2 | tr '_-' '/+' | { read -r p; pad=$(( (4 - ${#p} % 4) % 4 )); printf '%s%s' "$p" "$(printf '=%.0s' $(seq 1 $pad))"; } | base64 -d)
+
+DATABASE_URL="$AUTH" DB_POOL_SIZE=${BENCH_POOL:-16} .build/release/Gateway --port "$PORT" --log-level error >/dev/null 2>"$OUT/gateway.log" &
+GATEWAY_PID=$!
+trap 'kill $GATEWAY_PID 2>/dev/null' EXIT
+for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/ready" && break; sleep 0.1; done
+
+REPORT=$OUT/report.md
+{
+  echo "# Benchmark report"
+  echo
+  echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, PostgreSQL $(psql "$ADMIN" -XtAc 'show server_version'), ${SECONDS_PER_RUN} s per run, gateway pool ${BENCH_POOL:-16}; wrk, the gateway and PostgreSQL share the machine."
+  echo
+  echo "## Gateway (wrk)"
+  echo
+  echo "| endpoint | connections | requests/s | p50 ms | p95 ms | p99 ms | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+} > "$REPORT"
+
+declare -A GATEWAY_RPS
+while read -r name path; do
+  [ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
+  for c in $CONNECTIONS; do
+    threads=$(( c < 2 ? 1 : 2 ))
+    line=$(wrk -t"$threads" -c"$c" -d"${SECONDS_PER_RUN}s" -H "Authorization: Bearer $TOKEN" -s bench/latency.lua "http://127.0.0.1:$PORT$path" | tail -1)
+    rps=$(echo "$line" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rps"])')
+    GATEWAY_RPS[$name.$c]=$rps
+    echo "$line" | python3 -c "import json,sys; d=json.load(sys.stdin); print(f'| $name | $c | {d[\"rps\"]:.0f} | {d[\"p50\"]:.2f} | {d[\"p95\"]:.2f} | {d[\"p99\"]:.2f} | {d[\"errors\"]} |')" >> "$REPORT"
+    echo "bench: $name at $c connections: $line"
+  done
+done < bench/endpoints.txt
+
+# The same request as SQL: one statement (what the gateway sends), and the four-statement
+# transaction it replaces (BEGIN, role, claims, call, COMMIT).
+CLAIMS_SQL=${CLAIMS//\'/\'\'}
+cat > "$OUT/invoke.sql" <<SQL
+select body, status, headers from gateway.invoke('authenticated', '$CLAIMS_SQL', true, 'select (api.test_whoami())::text', '{}'::jsonb);
+SQL
+cat > "$OUT/transaction.sql" <<SQL
+begin read only;
+select set_config('role', 'authenticated', true);
+select set_config('request.jwt.claims', '$CLAIMS_SQL', true);
+select (api.test_whoami())::text;
+commit;
+SQL
+{
+  echo
+  echo "## The same SQL without HTTP (pgbench, as authenticator, extended protocol)"
+  echo
+  echo "| script | connections | transactions/s | avg latency ms | gateway req/s ÷ pgbench tps |"
+  echo "|---|---:|---:|---:|---:|"
+} >> "$REPORT"
+for script in invoke transaction; do
+  for c in $CONNECTIONS; do
+    result=$(pgbench "$AUTH" -n -M extended -c "$c" -j 2 -T "$SECONDS_PER_RUN" -f "$OUT/$script.sql" 2>&1)
+    tps=$(echo "$result" | awk '/^tps = /{print $3}')
+    latency=$(echo "$result" | awk '/^latency average/{print $4}')
+    ratio=""
+    if [ "$script" = invoke ] && [ -n "${GATEWAY_RPS[whoami.$c]:-}" ]; then
+      ratio=$(python3 -c "print(f'{${GATEWAY_RPS[whoami.$c]} / $tps * 100:.0f}%')")
+    fi
+    echo "| $script | $c | ${tps%.*} | $latency | $ratio |" >> "$REPORT"
+    echo "bench: pgbench $script at $c: $tps tps"
+  done
+done
+echo
+echo "report: $REPORT"
+cat "$REPORT"
