@@ -4,7 +4,6 @@ import GatewayCore
 import Hummingbird
 import Logging
 
-@main
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",

@@ -19,6 +19,7 @@ public struct JWTVerifier: Sendable {
     /// The HS256 secret, used for tokens without a `kid` (Supabase's legacy tokens).
     let unnamedKey: Key?
     let allowedAlgorithms: Set<String>
+    let cache = TokenCache()
 
     public init(_ configuration: AuthConfiguration) async throws {
         self.configuration = configuration
@@ -50,6 +51,7 @@ public struct JWTVerifier: Sendable {
 
     /// The identity a token proves, or a 401 problem saying why not.
     public func verify(_ token: String, now: Date = Date()) async throws -> Identity {
+        if let identity = cache.identity(for: token, now: now.timeIntervalSince1970) { return identity }
         do {
             return try await check(token, now: now)
         } catch let invalid as Invalid {
@@ -84,7 +86,10 @@ public struct JWTVerifier: Sendable {
 
         try checkTimes(claims, now: now.timeIntervalSince1970)
         try checkIdentity(claims)
-        return try identity(from: claims, payload: payloadData)
+        let identity = try identity(from: claims, payload: payloadData)
+        // exp is required and checked above, so it is a number here.
+        cache.store(identity, for: token, expires: claims["exp"]!.numberValue! + configuration.leewaySeconds)
+        return identity
     }
 
     private func checkTimes(_ claims: [String: JSONValue], now: Double) throws {

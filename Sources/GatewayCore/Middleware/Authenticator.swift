@@ -7,10 +7,19 @@ struct Authenticator: Sendable {
 
     func identify(_ request: Request) async throws -> Identity {
         guard let header = request.headers[.authorization] else { return .anonymous }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw Problem.invalidToken("use the Bearer scheme")
-        }
-        return try await verifier.verify(String(parts[1]).trimmingCharacters(in: .whitespaces))
+        guard let token = Authenticator.bearerToken(header) else { throw Problem.invalidToken("use the Bearer scheme") }
+        return try await verifier.verify(token)
+    }
+
+    /// The token of `Bearer <token>` (scheme case-insensitive, spaces around the token ignored).
+    static func bearerToken(_ header: String) -> String? {
+        let bytes = header.utf8
+        let scheme = Array("bearer ".utf8)
+        guard bytes.count > scheme.count,
+              zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 })  // ASCII lower-casing; the space survives it
+        else { return nil }
+        let token = bytes.dropFirst(scheme.count).drop { $0 == UInt8(ascii: " ") }
+        let trimmed = token.reversed().drop { $0 == UInt8(ascii: " ") }.reversed()
+        return trimmed.isEmpty ? nil : String(decoding: trimmed, as: UTF8.self)
     }
 }

@@ -50,7 +50,7 @@ enum ResponseShaper {
 
     static func etag(for body: String) -> String {
         let digest = SHA256.hash(data: Data(body.utf8))
-        return "W/\"" + digest.prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
+        return "W/\"" + FastFormat.hex(digest.prefix(16)) + "\""
     }
 
     /// Weak comparison, as RFC 9110 asks for If-None-Match.

@@ -84,11 +84,14 @@ public final class Metrics: Sendable {
         return out
     }
 
-    private func labels(_ pairs: [String: String]) -> String {
-        pairs.sorted { $0.key < $1.key }.map { key, value in
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return "\(key)=\"\(escaped)\""
-        }.joined(separator: ",")
+    /// `a="x",b="y"` with keys in order; called on every request, so no sorting or Foundation.
+    private func labels(_ pairs: KeyValuePairs<String, String>) -> String {
+        var out = ""
+        for (key, value) in pairs.sorted(by: { $0.key < $1.key }) {
+            if !out.isEmpty { out += "," }
+            out += key + "=\"" + FastFormat.labelValue(value) + "\""
+        }
+        return out
     }
 }
 
