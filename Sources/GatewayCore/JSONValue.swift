@@ -115,3 +115,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
         out += "\""
     }
 }
+
+extension JSONValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+}

@@ -26,7 +26,3 @@ public enum TokenMinter {
         return claims
     }
 }
-
-extension JSONValue: ExpressibleByStringLiteral {
-    public init(stringLiteral value: String) { self = .string(value) }
-}
