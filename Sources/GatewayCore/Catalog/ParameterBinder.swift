@@ -11,17 +11,15 @@ struct ParameterBinder {
         var arguments: JSONValue
     }
 
-    enum Source: String { case path, query, body }
-
     static func bind(route: RouteDefinition, path: [String: String], query: [(String, String)], body: [String: JSONValue]) throws -> Bound {
-        var provided: [String: (value: JSONValue, source: Source)] = [:]
-        for (name, value) in body { provided[name] = (value, .body) }
+        // Path beats query beats body when a name appears twice.
+        var provided: [String: JSONValue] = body
         var repeated: [String: [JSONValue]] = [:]
         for (name, value) in query { repeated[name, default: []].append(.string(value)) }
         for (name, values) in repeated {
-            provided[name] = (values.count == 1 ? values[0] : .array(values), .query)
+            provided[name] = values.count == 1 ? values[0] : .array(values)
         }
-        for (name, value) in path { provided[name] = (.string(value), .path) }
+        for (name, value) in path { provided[name] = .string(value) }
 
         let byName = Dictionary(uniqueKeysWithValues: route.args.map { ($0.name, $0) })
         var problems: [JSONValue] = []
@@ -31,7 +29,7 @@ struct ParameterBinder {
         var values: [String: JSONValue] = [:]
         var calls: [String] = []
         for argument in route.args {
-            guard let (value, _) = provided[argument.name] else {
+            guard let value = provided[argument.name] else {
                 if !argument.hasDefault { problems.append(issue(argument.name, "required")) }
                 continue
             }

@@ -27,18 +27,22 @@ public final class Metrics: Sendable {
     public init() {}
 
     func recordRequest(route: String, method: String, status: Int, seconds: Double) {
+        let requestLabels = labels(["method": method, "route": route, "status": String(status)])
+        let routeLabels = labels(["route": route])
         state.withLockedValue { state in
-            state.requests[labels(["route": route, "method": method, "status": String(status)]), default: 0] += 1
-            state.durations[labels(["route": route]), default: Histogram()].observe(seconds)
+            state.requests[requestLabels, default: 0] += 1
+            state.durations[routeLabels, default: Histogram()].observe(seconds)
         }
     }
 
     func recordRateLimited(policy: String) {
-        state.withLockedValue { $0.rateLimited[labels(["policy": policy]), default: 0] += 1 }
+        let key = labels(["policy": policy])
+        state.withLockedValue { $0.rateLimited[key, default: 0] += 1 }
     }
 
     func recordNotModified(route: String) {
-        state.withLockedValue { $0.notModified[labels(["route": route]), default: 0] += 1 }
+        let key = labels(["route": route])
+        state.withLockedValue { $0.notModified[key, default: 0] += 1 }
     }
 
     /// Wraps one database call: counts calls in flight (pool use) and their durations.
@@ -47,9 +51,10 @@ public final class Metrics: Sendable {
         let start = ContinuousClock.now
         defer {
             let seconds = (ContinuousClock.now - start).seconds
+            let key = labels(["route": route])
             state.withLockedValue { state in
                 state.databaseInFlight -= 1
-                state.databaseCalls[labels(["route": route]), default: Histogram()].observe(seconds)
+                state.databaseCalls[key, default: Histogram()].observe(seconds)
             }
         }
         return try await body()
@@ -84,10 +89,11 @@ public final class Metrics: Sendable {
         return out
     }
 
-    /// `a="x",b="y"` with keys in order; called on every request, so no sorting or Foundation.
+    /// `a="x",b="y"`: callers list keys in alphabetical order, as Prometheus shows them.
+    /// Called on every request, so no sorting and no Foundation.
     private func labels(_ pairs: KeyValuePairs<String, String>) -> String {
         var out = ""
-        for (key, value) in pairs.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in pairs {
             if !out.isEmpty { out += "," }
             out += key + "=\"" + FastFormat.labelValue(value) + "\""
         }

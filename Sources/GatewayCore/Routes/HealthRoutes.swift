@@ -26,25 +26,15 @@ struct HealthRoutes {
     }
 
     private func databaseAnswers(logger: Logger) async -> Bool {
-        let client = self.client
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                do {
-                    let rows = try await client.query("select 1 as one", logger: logger)
-                    for try await _ in rows {}
-                    return true
-                } catch {
-                    logger.debug("readiness query failed", metadata: ["error": "\(String(reflecting: error))"])
-                    return false
-                }
+        do {
+            return try await withDeadline(readinessTimeout) { [client] in
+                let rows = try await client.query("select 1 as one", logger: logger)
+                for try await _ in rows {}
+                return true
             }
-            group.addTask { [readinessTimeout] in
-                try? await Task.sleep(for: readinessTimeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        } catch {
+            logger.debug("readiness query failed", metadata: ["error": "\(String(reflecting: error))"])
+            return false
         }
     }
 }
