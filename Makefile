@@ -70,7 +70,7 @@ migrate: db-start
 
 seed: migrate
 	@for f in seeds/*.sql; do [ -e "$$f" ] || continue; echo "seed $$f"; \
-	  psql '$(APP_URL)' -X -q -v ON_ERROR_STOP=1 -f "$$f" || exit 1; done
+	  psql '$(APP_URL)' -X -q -o /dev/null -v ON_ERROR_STOP=1 -f "$$f" || exit 1; done
 
 $(SECRET_FILE):
 	@mkdir -p .run && umask 077 && head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > $@
@@ -101,6 +101,7 @@ test: db-start
 	@$(DB) recreate-db analytics_test
 	$(MIGRATOR) up --database-url '$(TEST_URL)'
 	psql '$(TEST_URL)' -X -q -v ON_ERROR_STOP=1 -f Tests/fixtures/gateway_routes.sql
+	psql '$(TEST_URL)' -X -q -o /dev/null -v ON_ERROR_STOP=1 -f Tests/fixtures/hotdash.sql
 	$(MAKE) --no-print-directory test-sql test-swift test-e2e
 
 test-sql:
@@ -111,7 +112,7 @@ test-swift:
 	TEST_DATABASE_URL='$(TEST_URL)' TEST_GATEWAY_DATABASE_URL='$(TEST_GATEWAY_URL)' swift test --skip-build
 
 test-e2e:
-	Tests/e2e/gateway.sh $(GATEWAY) '$(TEST_GATEWAY_URL)' $(if $(EMBEDDED),--restart-embedded-db)
+	TEST_DATABASE_URL='$(TEST_URL)' Tests/e2e/gateway.sh $(GATEWAY) '$(TEST_GATEWAY_URL)' $(if $(EMBEDDED),--restart-embedded-db)
 
 psql: db-start
 	psql '$(APP_URL)'

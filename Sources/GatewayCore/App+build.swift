@@ -25,6 +25,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
         authenticator: Authenticator(verifier: try await JWTVerifier(configuration.auth)),
         rateLimits: rateLimits,
         invoker: Invoker(client: client, logger: logger, deadline: configuration.databaseDeadline),
+        streamer: RowStreamer(database: configuration.database, logger: logger),
         metrics: metrics,
         maxBodyBytes: configuration.maxBodyBytes
     ))
@@ -36,6 +37,9 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
 
     var services: [any Service] = [client, CatalogListener(store: catalog, health: health, database: configuration.database, logger: logger)]
     if configuration.rateLimitBackend == .postgres { services.append(RateLimitSweeper(client: client, logger: logger)) }
+    if let interval = configuration.maintenanceInterval {
+        services.append(MaintenanceTicker(client: client, interval: interval, statementTimeout: configuration.maintenanceTimeout, logger: logger))
+    }
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "analytics-gateway"),

@@ -29,6 +29,7 @@ enum TestEnvironment {
                                                      auth: auth, poolSize: poolSize, logLevel: .warning)
         configuration.accessLog = .discard
         configuration.databaseDeadline = .seconds(3)
+        configuration.maintenanceInterval = nil  // tests refresh the rollups themselves
         return configuration
     }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checks that need real processes: two gateways sharing one rate limit through
-# PostgreSQL, graceful shutdown on SIGTERM, and recovery after the database restarts.
-# Usage: Tests/e2e/gateway.sh GATEWAY_BINARY GATEWAY_DATABASE_URL [--restart-embedded-db]
+# PostgreSQL, scheduled refresh of stale rollups, graceful shutdown on SIGTERM, and recovery after
+# the database restarts.
+# Usage: TEST_DATABASE_URL=<owner's URL> Tests/e2e/gateway.sh GATEWAY_BINARY GATEWAY_DATABASE_URL [--restart-embedded-db]
 set -uo pipefail
 gateway=$1
 url=$2
@@ -27,9 +28,21 @@ start() {  # start PORT [ENV…]: a gateway in the background, waiting until it 
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 trap 'kill "${pids[@]}" 2>/dev/null' EXIT
 
+admin_sql() { psql "$TEST_DATABASE_URL" -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
+# Every rollup an hour old: the gateways' first maintenance tick must refresh them (one of them does).
+admin_sql "update hotdash.rollups set refreshed_at = now() - interval '1 hour'"
+
 a=18181; b=18182
 start $a RATE_LIMIT_STORE=postgres || exit 1
 start $b RATE_LIMIT_STORE=postgres || exit 1
+
+fresh=0
+for _ in $(seq 1 100); do
+  fresh=$(admin_sql "select count(*) from hotdash.rollups where refreshed_at > now() - interval '1 minute'")
+  [ "$fresh" = 7 ] && break; sleep 0.2
+done
+check "the gateways refresh stale rollups on their schedule" 7 "$fresh"
+check "two gateways ticking together do not fail" 0 "$(cat /tmp/e2e-gateway-$a.log /tmp/e2e-gateway-$b.log | grep -c 'maintenance failed')"
 
 # Two processes, one limit: the policy allows 2 a minute per caller, wherever they land.
 check "first request on gateway A passes" 200 "$(status -H "Authorization: Bearer $token" http://127.0.0.1:$a/api/v1/test/limited)"

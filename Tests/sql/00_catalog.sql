@@ -2,8 +2,13 @@
 begin;
 select plan(10);
 
--- The reviewed list of SECURITY DEFINER functions (empty so far). Adding one means a row here, in review.
+-- The reviewed list of SECURITY DEFINER functions. Adding one means a row here, in review.
 create temp table allowed_security_definer (fn text);
+insert into allowed_security_definer values
+  -- Hot Dash: owned by hotdash_rollup; refresh the rollups, or read them filtered by the caller's account.
+  ('hotdash.refresh_rollups(boolean)'), ('api.get_dashboard_summary()'), ('api.get_hourly_trends(integer)'),
+  ('api.get_active_anomalies()'), ('api.get_approval_queue_metrics(text,integer)'), ('api.get_agent_accuracy_metrics(integer,text)'),
+  ('api.get_training_quality_metrics(integer)'), ('api.get_agent_performance_summary()');
 
 -- RLS enabled and forced on every data table.
 create schema planted;

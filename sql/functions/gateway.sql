@@ -54,6 +54,15 @@ language sql stable set search_path = '' as $$
   where f.oid = fn and args.mode in ('i', 'b', 'v')
 $$;
 
+-- Output columns of a function returning a table, in order, as quoted identifiers ([] otherwise).
+create or replace function gateway.function_columns(fn oid) returns jsonb
+language sql stable set search_path = '' as $$
+  select coalesce(jsonb_agg(pg_catalog.quote_ident(a.name) order by a.ord), '[]'::jsonb)
+    from pg_catalog.pg_proc f,
+         unnest(f.proallargtypes, f.proargmodes, f.proargnames) with ordinality as a(type, mode, name, ord)
+   where f.oid = fn and a.mode in ('o', 't', 'b')
+$$;
+
 -- The whole catalog as the gateway loads it: routes, policies, and each function's signature.
 create or replace function gateway.catalog() returns jsonb
 language sql stable set search_path = '' as $$
@@ -73,6 +82,8 @@ language sql stable set search_path = '' as $$
       'description', coalesce(pg_catalog.obj_description(f.oid, 'pg_proc'), ''),
       'volatile', f.provolatile = 'v',
       'returns_set', f.proretset,
+      'streaming', r.streaming,
+      'columns', gateway.function_columns(f.oid),
       'return_type', pg_catalog.format_type(f.prorettype, null),
       'args', gateway.function_arguments(f.oid)
     ) order by r.path, r.method), '[]'::jsonb)
@@ -81,14 +92,10 @@ language sql stable set search_path = '' as $$
   left join gateway.rate_policies p on p.name = r.rate_policy
 $$;
 
--- One request, one round trip: switch to the caller's role, set the claims (both transaction-local,
--- so nothing survives into the next request on this connection), optionally go read-only, then run
--- the call the gateway built from the catalog. A function may set `response.status` (e.g. 201) and
--- `response.headers` (a JSON object) with set_config(…, true), as in PostgREST.
-create or replace function gateway.invoke(
-  request_role text, claims text, read_only boolean, call text, args jsonb,
-  out body text, out status integer, out headers text
-)
+-- Switches the current transaction to the request's role and claims (both transaction-local, so
+-- nothing survives into the next request on this connection) and optionally makes it read-only.
+-- gateway.invoke does this for ordinary calls; a streamed call runs it inside its own transaction.
+create or replace function gateway.begin_request(request_role text, claims text, read_only boolean) returns void
 language plpgsql volatile as $$
 begin
   if request_role is null or request_role not in ('anon', 'authenticated', 'service_role') then
@@ -101,6 +108,20 @@ begin
   if read_only then
     perform set_config('transaction_read_only', 'on', true);
   end if;
+end $$;
+comment on function gateway.begin_request(text, text, boolean) is
+  'Sets role, claims and read-only for the rest of the caller''s transaction.';
+
+-- One request, one round trip: gateway.begin_request, then the call the gateway built from the
+-- catalog, in the single statement's own transaction. A function may set `response.status` (e.g.
+-- 201) and `response.headers` (a JSON object) with set_config(…, true), as in PostgREST.
+create or replace function gateway.invoke(
+  request_role text, claims text, read_only boolean, call text, args jsonb,
+  out body text, out status integer, out headers text
+)
+language plpgsql volatile as $$
+begin
+  perform gateway.begin_request(request_role, claims, read_only);
   execute call into body using args;
   status := nullif(current_setting('response.status', true), '')::integer;
   headers := nullif(current_setting('response.headers', true), '');
@@ -147,6 +168,6 @@ language sql volatile set search_path = '' as $$
   select count(*)::integer from gone
 $$;
 
-grant execute on function gateway.catalog(), gateway.function_arguments(oid),
-  gateway.invoke(text, text, boolean, text, jsonb),
+grant execute on function gateway.catalog(), gateway.function_arguments(oid), gateway.function_columns(oid),
+  gateway.begin_request(text, text, boolean), gateway.invoke(text, text, boolean, text, jsonb),
   gateway.rate_limit_take(text, integer, double precision), gateway.rate_limit_sweep() to authenticator;

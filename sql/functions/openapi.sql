@@ -45,13 +45,19 @@ language sql stable set search_path = '' as $$
         'content', jsonb_build_object('application/json', jsonb_build_object('schema', jsonb_build_object(
           'type', 'object',
           'properties', (select coalesce(jsonb_object_agg(a->>'name', gateway.json_schema(a->>'type')), '{}'::jsonb)
-                           from jsonb_array_elements(r->'args') a where not '{' || (a->>'name') || '}' = any (segments)),
+                           from jsonb_array_elements(r->'args') a where not '{' || (a->>'name') || '}' = any (segments))
+                        -- A streamed route also takes the gateway's own `format`.
+                        || case when (r->>'streaming')::boolean
+                                then '{"format": {"type": "string", "enum": ["json", "csv", "ndjson"], "default": "json"}}'::jsonb
+                                else '{}'::jsonb end,
           'required', (select coalesce(jsonb_agg(a->>'name'), '[]'::jsonb)
                          from jsonb_array_elements(r->'args') a
                         where not '{' || (a->>'name') || '}' = any (segments) and not (a->>'has_default')::boolean)))))
       end,
       'responses', jsonb_build_object(
-        '200', jsonb_build_object('description', 'Success', 'content', '{"application/json": {"schema": {}}}'::jsonb),
+        '200', jsonb_build_object('description', 'Success', 'content', case when (r->>'streaming')::boolean
+          then '{"application/json": {"schema": {"type": "array"}}, "text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}}'::jsonb
+          else '{"application/json": {"schema": {}}}'::jsonb end),
         '400', '{"$ref": "#/components/responses/Problem"}'::jsonb,
         '401', '{"$ref": "#/components/responses/Problem"}'::jsonb,
         '403', '{"$ref": "#/components/responses/Problem"}'::jsonb,

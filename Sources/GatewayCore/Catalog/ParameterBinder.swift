@@ -5,7 +5,9 @@ import Foundation
 /// the call in named notation from identifiers the catalog quoted, never from request text.
 struct ParameterBinder {
     struct Bound {
-        /// `select api.f(a => ($1->>'a')::integer)::text`
+        /// `api.f(a => ($1->>'a')::integer)`
+        var call: String
+        /// `select (api.f(a => ($1->>'a')::integer))::text`
         var sql: String
         /// The values, keyed by argument name; `$1` of the call.
         var arguments: JSONValue
@@ -48,7 +50,7 @@ struct ParameterBinder {
         let sql = route.returnsSet
             ? "select coalesce(jsonb_agg(r), '[]'::jsonb)::text from \(call) as r"
             : "select (\(call))::text"
-        return Bound(sql: sql, arguments: .object(values))
+        return Bound(call: call, sql: sql, arguments: .object(values))
     }
 
     private static func issue(_ name: String, _ message: String) -> JSONValue {

@@ -42,9 +42,13 @@ public struct RouteDefinition: Decodable, Sendable {
     public var returnsSet: Bool
     public var returnType: String
     public var args: [Argument]
+    /// Stream the function's rows (json, csv or ndjson) instead of building one body.
+    public var streaming: Bool
+    /// Output columns of a function returning a table, in order.
+    public var columns: [String]
 
     enum CodingKeys: String, CodingKey {
-        case method, path, function, summary, tag, description, volatile, args
+        case method, path, function, summary, tag, description, volatile, args, streaming, columns
         case functionSQL = "function_sql"
         case minRole = "min_role"
         case appRoles = "app_roles"

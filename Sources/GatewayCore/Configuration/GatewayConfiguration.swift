@@ -18,6 +18,10 @@ public struct GatewayConfiguration: Sendable {
     public var databaseDeadline: Duration = .seconds(20)
     public var maxBodyBytes: Int = 1 << 20
     public var accessLog = AccessLog()
+    /// How often `gateway.maintenance()` runs (refreshing stale rollups); nil: never.
+    public var maintenanceInterval: Duration? = .seconds(60)
+    /// The statement timeout of a maintenance run (a refresh may take longer than a request).
+    public var maintenanceTimeout: Duration = .seconds(600)
 
     public init(hostname: String = "127.0.0.1", port: Int = 8080, databaseURL: String, auth: AuthConfiguration,
                 poolSize: Int = 20, logLevel: Logger.Level = .info) throws {

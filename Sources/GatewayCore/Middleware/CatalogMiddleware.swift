@@ -13,6 +13,7 @@ struct CatalogMiddleware: RouterMiddleware {
     let authenticator: Authenticator
     let rateLimits: any RateLimitStore
     let invoker: Invoker
+    let streamer: RowStreamer
     let metrics: Metrics
     let maxBodyBytes: Int
 
@@ -48,8 +49,17 @@ struct CatalogMiddleware: RouterMiddleware {
         }
 
         var request = request
-        let body = try await RequestBody.parameters(of: &request, maxBytes: maxBodyBytes)
-        let query = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+        var body = try await RequestBody.parameters(of: &request, maxBytes: maxBodyBytes)
+        var query = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+        if route.streaming {
+            // `format` is the gateway's, not the function's: it picks the encoding of the rows.
+            let requested = query.last { $0.0 == "format" }.map { JSONValue.string($0.1) } ?? body["format"]
+            query.removeAll { $0.0 == "format" }
+            body["format"] = nil
+            let format = try StreamFormat.negotiate(parameter: requested, accept: request.headers[.accept])
+            let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
+            return try await streamer.response(identity: identity, call: bound, route: route, format: format, headers: headers)
+        }
         let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
 
         let readOnly = request.method == .get || request.method == .head

@@ -1,0 +1,12 @@
+-- requires: functions/gateway.sql
+-- requires: functions/hotdash_rollups.sql
+-- Periodic work the gateway runs (every MAINTENANCE_INTERVAL seconds, one instance at a time by
+-- advisory lock inside each job). pg_cron can run the same: select gateway.maintenance();
+create or replace function gateway.maintenance() returns jsonb
+language sql volatile set search_path = '' as $$
+  select pg_catalog.jsonb_build_object('hotdash', hotdash.refresh_rollups())
+$$;
+comment on function gateway.maintenance() is 'Refreshes whatever is stale; returns what each job did.';
+
+grant usage on schema hotdash to authenticator;
+grant execute on function gateway.maintenance() to authenticator;

@@ -1,0 +1,53 @@
+-- Helpers every product's api functions share.
+
+-- A 400 VALIDATION_ERROR whose details name the parameter, in the same shape as the gateway's own
+-- parameter errors: {"errors": [{"parameter": …, "message": …}]}.
+create or replace function util.validation_error(parameter text, message text) returns void
+language plpgsql immutable set search_path = '' as $$
+begin
+  raise exception '%: %', parameter, message
+    using errcode = '22023',
+          detail = pg_catalog.jsonb_build_object('errors', pg_catalog.jsonb_build_array(
+                     pg_catalog.jsonb_build_object('parameter', parameter, 'message', message)))::text;
+end $$;
+comment on function util.validation_error(text, text) is 'Raises 22023 (HTTP 400) naming the bad parameter.';
+
+-- Timestamps as the specs print them: UTC, second precision, a trailing Z.
+create or replace function util.iso(ts timestamptz) returns text
+language sql immutable set search_path = '' as $$
+  select pg_catalog.to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+$$;
+comment on function util.iso(timestamptz) is 'ISO 8601 in UTC with a Z, e.g. 2025-10-14T18:45:00Z.';
+
+-- The caller's account, or a 403 when the token names none: tenant data is never read without one.
+create or replace function util.require_account() returns uuid
+language plpgsql stable set search_path = '' as $$
+declare
+  account uuid := auth.account_id();
+begin
+  if account is null then
+    raise exception 'your token names no account' using errcode = '42501',
+      hint = 'the account id belongs in the token''s app_metadata.account_id claim';
+  end if;
+  return account;
+end $$;
+comment on function util.require_account() is 'The caller''s account id; raises 42501 (403) when the token has none.';
+
+grant execute on function util.validation_error(text, text), util.iso(timestamptz), util.require_account()
+  to anon, authenticated, service_role, hotdash_rollup;
+
+-- One CSV field (RFC 4180): empty for null, quoted when it holds a quote, comma or line break.
+-- Values print as in JSON (ISO timestamps, true/false). Used by the gateway to stream CSV.
+create or replace function util.csv_field(value anycompatible) returns text
+language sql immutable parallel safe set search_path = '' as $$
+  select case when value is null then ''
+              else util.csv_quote(pg_catalog.to_jsonb(value) #>> '{}') end
+$$;
+
+create or replace function util.csv_quote(field text) returns text
+language sql immutable parallel safe set search_path = '' as $$
+  select case when pg_catalog.strpos(field, '"') + pg_catalog.strpos(field, ',') + pg_catalog.strpos(field, chr(10)) + pg_catalog.strpos(field, chr(13)) > 0
+              then '"' || pg_catalog.replace(field, '"', '""') || '"'
+              else field end
+$$;
+grant execute on function util.csv_field(anycompatible), util.csv_quote(text) to anon, authenticated, service_role;

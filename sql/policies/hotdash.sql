@@ -1,0 +1,19 @@
+-- requires: functions/auth.sql
+-- Hot Dash row-level security: members read their shop; the service role also writes it; the
+-- rollup owner reads every shop (its views are filtered by account when read, see hotdash_api.sql).
+do $$
+declare
+  t text;
+begin
+  foreach t in array array['shops', 'customers', 'orders', 'storefront_sessions', 'approval_queue',
+                           'agent_queries', 'training_examples'] loop
+    execute format('drop policy if exists "Members read their shop" on hotdash.%I', t);
+    execute format('create policy "Members read their shop" on hotdash.%I for select to authenticated, service_role
+                      using (account_id = (select auth.account_id()))', t);
+    execute format('drop policy if exists "The service role writes its shop" on hotdash.%I', t);
+    execute format('create policy "The service role writes its shop" on hotdash.%I for all to service_role
+                      using (account_id = (select auth.account_id())) with check (account_id = (select auth.account_id()))', t);
+    execute format('drop policy if exists "Rollups read every shop" on hotdash.%I', t);
+    execute format('create policy "Rollups read every shop" on hotdash.%I for select to hotdash_rollup using (true)', t);
+  end loop;
+end $$;
