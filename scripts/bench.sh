@@ -17,22 +17,34 @@ echo "bench: release build"
 swift build -c release --product Gateway >/dev/null 2>&1 || swift build -c release --product Gateway
 swift build --product Migrator >/dev/null 2>&1
 $DB start >/dev/null
-$DB recreate-db analytics_bench >/dev/null
+# BENCH_REUSE=1 keeps the previous run's database (and its 10 million orders), migrated anew.
+[ "${BENCH_REUSE:-0}" = 1 ] || $DB recreate-db analytics_bench >/dev/null
+$DB ensure-db analytics_bench >/dev/null 2>&1 || true
 ADMIN=$($DB url analytics_bench)
 AUTH=$($DB url analytics_bench authenticator)
 .build/debug/Migrator up --database-url "$ADMIN" >/dev/null
 # The gateway's own sample routes stand in until the products add theirs (bench/endpoints.txt).
 psql "$ADMIN" -Xq -v ON_ERROR_STOP=1 -f Tests/fixtures/gateway_routes.sql
-for seed in bench/seed/*.sql; do [ -e "$seed" ] && psql "$ADMIN" -Xq -v ON_ERROR_STOP=1 -f "$seed"; done
+# The demo data set (seeds/), then the benchmark's own additions (bench/seed/).
+if [ "${BENCH_REUSE:-0}" != 1 ] || [ "$(psql "$ADMIN" -XtAc 'select count(*) from hotdash.shops')" = 0 ]; then
+  for seed in seeds/*.sql bench/seed/*.sql; do [ -e "$seed" ] && psql "$ADMIN" -Xq -o /dev/null -v ON_ERROR_STOP=1 -f "$seed"; done
+fi
 
 export JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '/+=')
 TOKEN=$(.build/release/Gateway token --role authenticated --account 11111111-1111-4111-8111-111111111111 --app-role admin --ttl 7200)
 CLAIMS=$(echo "$TOKEN" | cut -d. -f2 | tr '_-' '/+' | { read -r p; pad=$(( (4 - ${#p} % 4) % 4 )); printf '%s%s' "$p" "$(printf '=%.0s' $(seq 1 $pad))"; } | base64 -d)
 
-DATABASE_URL="$AUTH" DB_POOL_SIZE=${BENCH_POOL:-16} .build/release/Gateway --port "$PORT" --log-level error >/dev/null 2>"$OUT/gateway.log" &
+# Two gateways: as deployed (a caller's cacheable GET answers reused for 5 s) and cold (every
+# request runs its SQL: what the database and the gateway cost without the cache).
+COLD_PORT=$((PORT + 1))
+MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=${BENCH_POOL:-16} .build/release/Gateway --port "$PORT" --log-level error >/dev/null 2>"$OUT/gateway.log" &
 GATEWAY_PID=$!
-trap 'kill $GATEWAY_PID 2>/dev/null' EXIT
-for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/ready" && break; sleep 0.1; done
+RESPONSE_CACHE_SECONDS=0 MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=${BENCH_POOL:-16} .build/release/Gateway --port "$COLD_PORT" --log-level error >/dev/null 2>"$OUT/gateway-cold.log" &
+COLD_PID=$!
+trap 'kill $GATEWAY_PID $COLD_PID 2>/dev/null' EXIT
+for port in $PORT $COLD_PORT; do
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/ready" && break; sleep 0.1; done
+done
 
 REPORT=$OUT/report.md
 {
@@ -46,12 +58,17 @@ REPORT=$OUT/report.md
   echo "|---|---:|---:|---:|---:|---:|---:|"
 } > "$REPORT"
 
+# wrk_json CONNECTIONS TOKEN PATH [PORT]: one JSON line (rps, errors, p50/p95/p99 ms); the cold gateway by default.
+wrk_json() {
+  local threads=$(( $1 < 2 ? 1 : 2 ))
+  wrk -t"$threads" -c"$1" -d"${SECONDS_PER_RUN}s" -H "Authorization: Bearer $2" -s bench/latency.lua "http://127.0.0.1:${4:-$COLD_PORT}$3" | tail -1
+}
+
 declare -A GATEWAY_RPS
 while read -r name path; do
   [ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
   for c in $CONNECTIONS; do
-    threads=$(( c < 2 ? 1 : 2 ))
-    line=$(wrk -t"$threads" -c"$c" -d"${SECONDS_PER_RUN}s" -H "Authorization: Bearer $TOKEN" -s bench/latency.lua "http://127.0.0.1:$PORT$path" | tail -1)
+    line=$(wrk_json "$c" "$TOKEN" "$path")
     rps=$(echo "$line" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rps"])')
     GATEWAY_RPS[$name.$c]=$rps
     echo "$line" | python3 -c "import json,sys; d=json.load(sys.stdin); print(f'| $name | $c | {d[\"rps\"]:.0f} | {d[\"p50\"]:.2f} | {d[\"p95\"]:.2f} | {d[\"p99\"]:.2f} | {d[\"errors\"]} |')" >> "$REPORT"
@@ -92,6 +109,9 @@ for script in invoke transaction; do
     echo "bench: pgbench $script at $c: $tps tps"
   done
 done
+
+[ "${BENCH_HOTDASH:-1}" = 1 ] && . scripts/bench-hotdash.sh
+
 echo
 echo "report: $REPORT"
 cat "$REPORT"

@@ -22,7 +22,7 @@ $$;
 -- 11 hours ago a fulfillment drop. Replaces the shop's previous rows.
 create or replace function seed.hotdash_shop(
   shop uuid, shop_name text, days integer, orders_per_hour numeric, agent_per_hour numeric,
-  training_per_hour numeric, salt integer, anomalies boolean default false
+  training_per_hour numeric, salt integer, anomalies boolean default false, sessions_per_order numeric default 4
 ) returns void language plpgsql as $$
 declare
   anchor constant timestamptz := date_trunc('hour', now());
@@ -88,7 +88,7 @@ begin
   insert into hotdash.storefront_sessions (account_id, started_at)
   select shop, sh.hour_start + make_interval(secs => seed.rand(sh.h * 100000 + n, salt + 9) * least(3600, extract(epoch from now() - sh.hour_start)))
     from shop_hours sh
-    cross join lateral generate_series(1, round(4 * orders_per_hour * sh.rhythm)::integer) n;
+    cross join lateral generate_series(1, round(sessions_per_order * orders_per_hour * sh.rhythm)::integer) n;
 
   insert into hotdash.approval_queue (account_id, agent_type, status, priority, confidence, created_at, resolved_at)
   select shop, seed.pick(array['product_search', 'order_status', 'returns', 'shipping'], key, salt + 10),

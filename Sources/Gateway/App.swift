@@ -20,7 +20,8 @@ struct Serve: AsyncParsableCommand {
             Environment: DATABASE_URL (authenticator's URI), JWT_SECRET or JWT_SECRET_FILE (HS256, ≥ 32 bytes), \
             JWT_SECRET_KID, JWKS_FILE (RS256/ES256 keys), JWT_ALGORITHMS, JWT_ISSUER, JWT_AUDIENCE, JWT_ACCOUNT_CLAIM, \
             JWT_APP_ROLE_CLAIM, RATE_LIMIT_STORE (memory|postgres), DB_POOL_SIZE, MAINTENANCE_INTERVAL (seconds between \
-            gateway.maintenance() runs; 0 turns them off; default 60), HOST, PORT, LOG_LEVEL.
+            gateway.maintenance() runs; 0 turns them off; default 60), RESPONSE_CACHE_SECONDS (how long a caller's \
+            cacheable GET answer is reused; 0 turns it off; default 5), HOST, PORT, LOG_LEVEL.
             """
     )
 
@@ -56,6 +57,10 @@ struct Serve: AsyncParsableCommand {
             logLevel: (logLevel ?? env["LOG_LEVEL"]).flatMap { Logger.Level(rawValue: $0) } ?? .info
         )
         configuration.rateLimitBackend = backend
+        if let text = env["RESPONSE_CACHE_SECONDS"] {
+            guard let seconds = Int(text), seconds >= 0 else { throw ValidationError("RESPONSE_CACHE_SECONDS must be a number of seconds") }
+            configuration.responseCacheTTL = seconds == 0 ? nil : .seconds(seconds)
+        }
         if let text = env["MAINTENANCE_INTERVAL"] {
             guard let seconds = Int(text), seconds >= 0 else { throw ValidationError("MAINTENANCE_INTERVAL must be a number of seconds") }
             configuration.maintenanceInterval = seconds == 0 ? nil : .seconds(seconds)

@@ -26,6 +26,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
         rateLimits: rateLimits,
         invoker: Invoker(client: client, logger: logger, deadline: configuration.databaseDeadline),
         streamer: RowStreamer(database: configuration.database, logger: logger),
+        responseCache: configuration.responseCacheTTL.map { ResponseCache(ttl: $0) },
         metrics: metrics,
         maxBodyBytes: configuration.maxBodyBytes
     ))
@@ -49,7 +50,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
     // Serve routes from the first request on. If the database is down, start anyway (and say not
     // ready): the listener loads the catalog once the database answers.
     app.beforeServerStarts { [logger] in
-        do { try await withDeadline(.seconds(5)) { try await catalog.reload() } } catch {
+        do { _ = try await withDeadline(.seconds(5)) { try await catalog.reload() } } catch {
             logger.warning("route catalog not loaded yet", metadata: ["error": "\(String(reflecting: error))"])
         }
     }

@@ -29,6 +29,36 @@ struct CachingAndErrorTests {
         }
     }
 
+    @Test func theResponseCacheServesOnlyTheSameCaller() async throws {
+        let app = try await buildApplication(TestEnvironment.configuration())
+        let alice = TestEnvironment.token(), bob = TestEnvironment.token()
+        try await app.test(.router) { client in
+            for token in [alice, alice, bob, alice] {
+                try await client.execute(uri: "/api/v1/test/typed?n=5", method: .get, headers: .bearer(token)) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.json?[["n"]] == .number(5))
+                }
+            }
+            // A different argument is a different answer.
+            try await client.execute(uri: "/api/v1/test/typed?n=6", method: .get, headers: .bearer(alice)) { response in
+                #expect(response.json?[["n"]] == .number(6))
+            }
+            // Alice's second and fourth calls came from memory; Bob's first did not.
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(response.text.contains(#"gateway_response_cache_hits_total{route="GET /api/v1/test/typed"} 2"#))
+            }
+        }
+        var configuration = try TestEnvironment.configuration()
+        configuration.responseCacheTTL = nil
+        let uncached = try await buildApplication(configuration)
+        try await uncached.test(.router) { client in
+            for _ in 0..<2 { _ = try await client.execute(uri: "/api/v1/test/typed?n=5", method: .get, headers: .bearer(alice)) }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(!response.text.contains("gateway_response_cache_hits_total{"))
+            }
+        }
+    }
+
     @Test func everyErrorIsProblemJSON() async throws {
         let app = try await buildApplication(TestEnvironment.configuration())
         let token = TestEnvironment.token()

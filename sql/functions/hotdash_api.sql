@@ -37,9 +37,7 @@ declare
   shop constant uuid := util.require_account();
   result jsonb;
 begin
-  if hours is null or hours < 1 or hours > 168 then
-    perform util.validation_error('hours', 'must be between 1 and 168');
-  end if;
+  perform util.require_range('hours', hours, 1, 168);
   with series as (
     select m.*,
            lag(m.total_orders) over (order by m.hour_start) as prev_orders,
@@ -105,9 +103,7 @@ begin
   if "groupBy" is null or "groupBy" not in ('hour', 'day') then
     perform util.validation_error('groupBy', 'must be hour or day');
   end if;
-  if days is null or days < 1 or days > 30 then
-    perform util.validation_error('days', 'must be between 1 and 30');
-  end if;
+  perform util.require_range('days', days, 1, 30);
   with buckets as (
     select case when "groupBy" = 'day' then date_trunc('day', q.hour_bucket) else q.hour_bucket end as bucket,
            sum(q.total_items) as total_items, sum(q.pending_count) as pending_count, sum(q.approved_count) as approved_count,
@@ -153,9 +149,7 @@ declare
   shop constant uuid := util.require_account();
   result jsonb;
 begin
-  if days is null or days < 1 or days > 30 then
-    perform util.validation_error('days', 'must be between 1 and 30');
-  end if;
+  perform util.require_range('days', days, 1, 30);
   select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
            'agent_type', a.agent_type,
            'day_bucket', a.day_bucket,
@@ -187,9 +181,7 @@ declare
   shop constant uuid := util.require_account();
   result jsonb;
 begin
-  if days is null or days < 1 or days > 30 then
-    perform util.validation_error('days', 'must be between 1 and 30');
-  end if;
+  perform util.require_range('days', days, 1, 30);
   select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(t) - 'account_id' order by t.day_bucket desc), '[]')
     into result
     from hotdash.training_quality_daily t

@@ -12,9 +12,20 @@ begin
 end $$;
 comment on function util.validation_error(text, text) is 'Raises 22023 (HTTP 400) naming the bad parameter.';
 
--- Timestamps as the specs print them: UTC, second precision, a trailing Z.
+-- A 400 unless `value` is present and within [low, high].
+create or replace function util.require_range(parameter text, value integer, low integer, high integer) returns void
+language plpgsql immutable set search_path = '' as $$
+begin
+  if value is null or value < low or value > high then
+    perform util.validation_error(parameter, pg_catalog.format('must be between %s and %s', low, high));
+  end if;
+end $$;
+comment on function util.require_range(text, integer, integer, integer) is 'Raises 22023 (HTTP 400) unless low <= value <= high.';
+
+-- Timestamps as the specs print them: UTC, second precision, a trailing Z. No SET clause, so
+-- the planner inlines it (it runs once per row of every time series).
 create or replace function util.iso(ts timestamptz) returns text
-language sql immutable set search_path = '' as $$
+language sql immutable as $$
   select pg_catalog.to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;
 comment on function util.iso(timestamptz) is 'ISO 8601 in UTC with a Z, e.g. 2025-10-14T18:45:00Z.';
@@ -33,7 +44,8 @@ begin
 end $$;
 comment on function util.require_account() is 'The caller''s account id; raises 42501 (403) when the token has none.';
 
-grant execute on function util.validation_error(text, text), util.iso(timestamptz), util.require_account()
+grant execute on function util.validation_error(text, text), util.require_range(text, integer, integer, integer),
+  util.iso(timestamptz), util.require_account()
   to anon, authenticated, service_role, hotdash_rollup;
 
 -- One CSV field (RFC 4180): empty for null, quoted when it holds a quote, comma or line break.

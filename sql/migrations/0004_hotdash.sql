@@ -55,6 +55,7 @@ create table hotdash.orders (
   fulfilled_at       timestamptz
 );
 create index orders_account_created_idx on hotdash.orders (account_id, created_at);
+create index orders_customer_idx on hotdash.orders (customer_id);
 -- The rollups scan recent orders of every shop at once.
 create index orders_created_idx on hotdash.orders (created_at);
 
@@ -66,6 +67,7 @@ create table hotdash.storefront_sessions (
 );
 create index storefront_sessions_started_idx on hotdash.storefront_sessions (started_at);
 create index storefront_sessions_account_idx on hotdash.storefront_sessions (account_id, started_at);
+create index storefront_sessions_customer_idx on hotdash.storefront_sessions (customer_id);
 
 create table hotdash.approval_queue (
   id          bigint generated always as identity primary key,
@@ -125,6 +127,7 @@ create table hotdash.training_examples (
 );
 create index training_examples_created_idx on hotdash.training_examples (created_at);
 create index training_examples_account_idx on hotdash.training_examples (account_id, created_at);
+create index training_examples_customer_idx on hotdash.training_examples (customer_id);
 
 -- RLS is forced on every table; the policies are in policies/hotdash.sql (they call auth.*).
 do $$

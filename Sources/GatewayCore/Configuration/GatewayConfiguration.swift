@@ -18,6 +18,8 @@ public struct GatewayConfiguration: Sendable {
     public var databaseDeadline: Duration = .seconds(20)
     public var maxBodyBytes: Int = 1 << 20
     public var accessLog = AccessLog()
+    /// How long a caller's successful GET answer is reused (never past the route's max-age); nil: off.
+    public var responseCacheTTL: Duration? = .seconds(5)
     /// How often `gateway.maintenance()` runs (refreshing stale rollups); nil: never.
     public var maintenanceInterval: Duration? = .seconds(60)
     /// The statement timeout of a maintenance run (a refresh may take longer than a request).

@@ -14,6 +14,8 @@ struct CatalogMiddleware: RouterMiddleware {
     let rateLimits: any RateLimitStore
     let invoker: Invoker
     let streamer: RowStreamer
+    /// nil: every call goes to the database.
+    let responseCache: ResponseCache?
     let metrics: Metrics
     let maxBodyBytes: Int
 
@@ -63,11 +65,21 @@ struct CatalogMiddleware: RouterMiddleware {
         let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
 
         let readOnly = request.method == .get || request.method == .head
+        let cache = readOnly ? route.cacheMaxAge.flatMap { maxAge in responseCache.map { ($0, maxAge) } } : nil
+        let cacheKey = cache.map { _ in ResponseCache.key(route: route, identity: identity, arguments: bound.arguments.text) }
+        if let (cache, _) = cache, let cacheKey, let cached = cache.lookup(cacheKey) {
+            context.report.update { $0.cacheHit = true }
+            metrics.recordCacheHit(route: route.name)
+            return try ResponseShaper.response(for: cached, route: route, request: request, headers: headers, context: context, metrics: metrics)
+        }
         let start = ContinuousClock.now
         let result = try await metrics.measureDatabase(route: route.name) {
             try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound)
         }
         context.report.update { $0.databaseSeconds = (ContinuousClock.now - start).seconds }
+        if let (cache, maxAge) = cache, let cacheKey, result.status == nil || result.status == 200 {
+            cache.store(cacheKey, result, maxAge: maxAge)
+        }
         return try ResponseShaper.response(for: result, route: route, request: request, headers: headers, context: context, metrics: metrics)
     }
 

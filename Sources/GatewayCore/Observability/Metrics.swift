@@ -18,6 +18,7 @@ public final class Metrics: Sendable {
         var durations: [String: Histogram] = [:]
         var rateLimited: [String: Int] = [:]
         var notModified: [String: Int] = [:]
+        var cacheHits: [String: Int] = [:]
         var databaseCalls: [String: Histogram] = [:]
         var databaseInFlight = 0
     }
@@ -43,6 +44,11 @@ public final class Metrics: Sendable {
     func recordNotModified(route: String) {
         let key = labels(["route": route])
         state.withLockedValue { $0.notModified[key, default: 0] += 1 }
+    }
+
+    func recordCacheHit(route: String) {
+        let key = labels(["route": route])
+        state.withLockedValue { $0.cacheHits[key, default: 0] += 1 }
     }
 
     /// Wraps one database call: counts calls in flight (pool use) and their durations.
@@ -83,6 +89,7 @@ public final class Metrics: Sendable {
         histogram("gateway_request_duration_seconds", "Time from request to response, by route.", state.durations)
         counter("gateway_rate_limited_total", "Requests refused with 429, by policy.", state.rateLimited)
         counter("gateway_not_modified_total", "Conditional GETs answered 304 (client cache hits), by route.", state.notModified)
+        counter("gateway_response_cache_hits_total", "GETs answered from the gateway's response cache, by route.", state.cacheHits)
         histogram("gateway_database_call_duration_seconds", "Time of the database call, by route.", state.databaseCalls)
         out += "# HELP gateway_database_calls_in_flight Database calls running now (pool connections in use).\n"
         out += "# TYPE gateway_database_calls_in_flight gauge\ngateway_database_calls_in_flight \(state.databaseInFlight)\n"
