@@ -48,18 +48,12 @@ grant execute on function util.validation_error(text, text), util.require_range(
   util.iso(timestamptz), util.require_account()
   to anon, authenticated, service_role, hotdash_rollup;
 
--- One CSV field (RFC 4180): empty for null, quoted when it holds a quote, comma or line break.
--- Values print as in JSON (ISO timestamps, true/false). Used by the gateway to stream CSV.
+-- One CSV field (RFC 4180): empty for null, otherwise always quoted (quotes doubled), so commas
+-- and line breaks inside a value are safe. Values print as in JSON (ISO timestamps, true/false).
+-- Used by the gateway to stream CSV, once per field: the value appears once and there is no SET
+-- clause, so the planner inlines it.
 create or replace function util.csv_field(value anycompatible) returns text
-language sql immutable parallel safe set search_path = '' as $$
-  select case when value is null then ''
-              else util.csv_quote(pg_catalog.to_jsonb(value) #>> '{}') end
+language sql immutable parallel safe as $$
+  select coalesce('"' || pg_catalog.replace(pg_catalog.to_jsonb(value) #>> '{}', '"', '""') || '"', '')
 $$;
-
-create or replace function util.csv_quote(field text) returns text
-language sql immutable parallel safe set search_path = '' as $$
-  select case when pg_catalog.strpos(field, '"') + pg_catalog.strpos(field, ',') + pg_catalog.strpos(field, chr(10)) + pg_catalog.strpos(field, chr(13)) > 0
-              then '"' || pg_catalog.replace(field, '"', '""') || '"'
-              else field end
-$$;
-grant execute on function util.csv_field(anycompatible), util.csv_quote(text) to anon, authenticated, service_role;
+grant execute on function util.csv_field(anycompatible) to anon, authenticated, service_role;
