@@ -37,9 +37,9 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
     OpenAPIRoutes(client: client, logger: logger).add(to: router)
 
     var services: [any Service] = [client, CatalogListener(store: catalog, health: health, database: configuration.database, logger: logger)]
-    if configuration.rateLimitBackend == .postgres { services.append(RateLimitSweeper(client: client, logger: logger)) }
+    if configuration.rateLimitBackend == .postgres { services.append(RateLimitSweeper.service(client: client, logger: logger)) }
     if let interval = configuration.maintenanceInterval {
-        services.append(MaintenanceTicker(client: client, interval: interval, statementTimeout: configuration.maintenanceTimeout, logger: logger))
+        services.append(MaintenanceTicker.service(client: client, interval: interval, statementTimeout: configuration.maintenanceTimeout, logger: logger))
     }
     var app = Application(
         router: router,

@@ -1,12 +1,16 @@
 -- requires: functions/auth.sql
--- Hot Dash row-level security: members read their shop; the service role also writes it; the
--- rollup owner reads every shop (its views are filtered by account when read, see hotdash_api.sql).
+-- Hot Dash row-level security, for every table of the schema that carries an account_id (so a new
+-- table gets the same rules): members read their shop; the service role also writes it; the rollup
+-- owner reads every shop (its views are filtered by account when read, see hotdash_api.sql).
 do $$
 declare
   t text;
 begin
-  foreach t in array array['shops', 'customers', 'orders', 'storefront_sessions', 'approval_queue',
-                           'agent_queries', 'training_examples'] loop
+  for t in
+    select c.relname from pg_class c
+     where c.relnamespace = 'hotdash'::regnamespace and c.relkind = 'r'
+       and exists (select from pg_attribute a where a.attrelid = c.oid and a.attname = 'account_id' and not a.attisdropped)
+  loop
     execute format('drop policy if exists "Members read their shop" on hotdash.%I', t);
     execute format('create policy "Members read their shop" on hotdash.%I for select to authenticated, service_role
                       using (account_id = (select auth.account_id()))', t);

@@ -65,9 +65,11 @@ struct CatalogMiddleware: RouterMiddleware {
         let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
 
         let readOnly = request.method == .get || request.method == .head
-        let cache = readOnly ? route.cacheMaxAge.flatMap { maxAge in responseCache.map { ($0, maxAge) } } : nil
-        let cacheKey = cache.map { _ in ResponseCache.key(route: route, identity: identity, arguments: bound.arguments.text) }
-        if let (cache, _) = cache, let cacheKey, let cached = cache.lookup(cacheKey) {
+        // A cacheable GET: the same caller's identical call may be answered from memory.
+        let cacheable = readOnly ? route.cacheMaxAge.flatMap { maxAge in
+            responseCache.map { (cache: $0, maxAge: maxAge, key: ResponseCache.key(route: route, identity: identity, arguments: bound.arguments.text)) }
+        } : nil
+        if let cacheable, let cached = cacheable.cache.lookup(cacheable.key) {
             context.report.update { $0.cacheHit = true }
             metrics.recordCacheHit(route: route.name)
             return try ResponseShaper.response(for: cached, route: route, request: request, headers: headers, context: context, metrics: metrics)
@@ -77,8 +79,8 @@ struct CatalogMiddleware: RouterMiddleware {
             try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound)
         }
         context.report.update { $0.databaseSeconds = (ContinuousClock.now - start).seconds }
-        if let (cache, maxAge) = cache, let cacheKey, result.status == nil || result.status == 200 {
-            cache.store(cacheKey, result, maxAge: maxAge)
+        if let cacheable, result.status == nil || result.status == 200 {
+            cacheable.cache.store(cacheable.key, result, maxAge: cacheable.maxAge)
         }
         return try ResponseShaper.response(for: result, route: route, request: request, headers: headers, context: context, metrics: metrics)
     }

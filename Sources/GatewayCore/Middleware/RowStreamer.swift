@@ -166,12 +166,14 @@ private struct JSONBText: PostgresEncodable {
     }
 }
 
-/// The open cursor of one streamed call, with the first row read ahead.
+/// The open cursor of one streamed call, with the first row read ahead. Rows are never null
+/// (row_to_json and concat_ws always yield text).
 private final class OpenStream: @unchecked Sendable {
     // Used by one task at a time: the handler reads ahead, then the body writer takes over.
     let connection: PostgresConnection
     private var iterator: PostgresRowSequence.AsyncIterator
-    private var pending: String??
+    private var readAhead: String?
+    private var hasReadAhead = false
 
     init(connection: PostgresConnection, iterator: PostgresRowSequence.AsyncIterator) {
         self.connection = connection
@@ -179,17 +181,18 @@ private final class OpenStream: @unchecked Sendable {
     }
 
     func prefetch() async throws {
-        pending = .some(try await iterator.next()?.decode(String?.self) ?? nil)
+        readAhead = try await fetch()
+        hasReadAhead = true
     }
 
     func next() async throws -> String? {
-        if let row = pending {
-            pending = nil
-            if let row { return row }
-            return nil
-        }
-        guard let row = try await iterator.next() else { return nil }
-        return try row.decode(String?.self) ?? ""
+        guard hasReadAhead else { return try await fetch() }
+        hasReadAhead = false
+        return readAhead
+    }
+
+    private func fetch() async throws -> String? {
+        try await iterator.next()?.decode(String.self)
     }
 
     func finish() async throws {
