@@ -21,7 +21,8 @@ struct Serve: AsyncParsableCommand {
             JWT_SECRET_KID, JWKS_FILE (RS256/ES256 keys), JWT_ALGORITHMS, JWT_ISSUER, JWT_AUDIENCE, JWT_ACCOUNT_CLAIM, \
             JWT_APP_ROLE_CLAIM, RATE_LIMIT_STORE (memory|postgres), DB_POOL_SIZE, MAINTENANCE_INTERVAL (seconds between \
             gateway.maintenance() runs; 0 turns them off; default 60), RESPONSE_CACHE_SECONDS (how long a caller's \
-            cacheable GET answer is reused; 0 turns it off; default 5), HOST, PORT, LOG_LEVEL.
+            cacheable GET answer is reused; 0 turns it off; default 5), ACCESS_TOKEN_SECONDS (lifetime of the access tokens \
+            login routes issue; default 900), HOST, PORT, LOG_LEVEL.
             """
     )
 
@@ -60,6 +61,10 @@ struct Serve: AsyncParsableCommand {
         if let text = env["RESPONSE_CACHE_SECONDS"] {
             guard let seconds = Int(text), seconds >= 0 else { throw ValidationError("RESPONSE_CACHE_SECONDS must be a number of seconds") }
             configuration.responseCacheTTL = seconds == 0 ? nil : .seconds(seconds)
+        }
+        if let text = env["ACCESS_TOKEN_SECONDS"] {
+            guard let seconds = Int(text), seconds > 0 else { throw ValidationError("ACCESS_TOKEN_SECONDS must be a positive number of seconds") }
+            configuration.accessTokenLifetimeSeconds = seconds
         }
         if let text = env["MAINTENANCE_INTERVAL"] {
             guard let seconds = Int(text), seconds >= 0 else { throw ValidationError("MAINTENANCE_INTERVAL must be a number of seconds") }

@@ -26,6 +26,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
         rateLimits: rateLimits,
         invoker: Invoker(client: client, logger: logger, deadline: configuration.databaseDeadline),
         streamer: RowStreamer(database: configuration.database, logger: logger),
+        tokenIssuer: TokenIssuer(auth: configuration.auth, lifetimeSeconds: configuration.accessTokenLifetimeSeconds),
         responseCache: configuration.responseCacheTTL.map { ResponseCache(ttl: $0) },
         metrics: metrics,
         maxBodyBytes: configuration.maxBodyBytes

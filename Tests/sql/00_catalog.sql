@@ -8,7 +8,12 @@ insert into allowed_security_definer values
   -- Hot Dash: owned by hotdash_rollup; refresh the rollups, or read them filtered by the caller's account.
   ('hotdash.refresh_rollups(boolean)'), ('api.get_dashboard_summary()'), ('api.get_hourly_trends(integer)'),
   ('api.get_active_anomalies()'), ('api.get_approval_queue_metrics(text,integer)'), ('api.get_agent_accuracy_metrics(integer,text)'),
-  ('api.get_training_quality_metrics(integer)'), ('api.get_agent_performance_summary()');
+  ('api.get_training_quality_metrics(integer)'), ('api.get_agent_performance_summary()'),
+  -- FlowPilot: owned by flowpilot_system; act before login (register, login, refresh), on secrets members
+  -- cannot read (refresh tokens, invitations), or on columns members cannot write (first_action_at).
+  ('api.create_account(text,text,text,text)'), ('api.create_invitation(text,text,integer)'), ('api.register(text,text,text,text)'),
+  ('api.login(text,text,text,text)'), ('api.refresh_token(text)'), ('api.logout(text)'),
+  ('flowpilot.tg_users__revoke_tokens()'), ('flowpilot.sweep_login_failures()'), ('flowpilot.tg_session_handoffs__first_action()'), ('flowpilot.tg_ai_session_steps__first_action()');
 
 -- RLS enabled and forced on every data table.
 create schema planted;

@@ -1,12 +1,12 @@
 -- The gateway's SQL: gateway.invoke, the catalog, the rate-limit store, the OpenAPI document.
 begin;
-select plan(24);
+select plan(27);
 
 -- Only the gateway's login may use the gateway schema.
 select ok(not has_schema_privilege('anon', 'gateway', 'usage'), 'anon cannot use the gateway schema');
 select ok(not has_schema_privilege('authenticated', 'gateway', 'usage'), 'authenticated cannot use the gateway schema');
-select ok(not has_function_privilege('service_role', 'gateway.invoke(text, text, boolean, text, jsonb)', 'execute'), 'service_role cannot call gateway.invoke');
-select ok(has_function_privilege('authenticator', 'gateway.invoke(text, text, boolean, text, jsonb)', 'execute'), 'authenticator can call gateway.invoke');
+select ok(not has_function_privilege('service_role', 'gateway.invoke(text, text, boolean, text, jsonb, text)', 'execute'), 'service_role cannot call gateway.invoke');
+select ok(has_function_privilege('authenticator', 'gateway.invoke(text, text, boolean, text, jsonb, text)', 'execute'), 'authenticator can call gateway.invoke');
 
 -- The catalog
 select is(
@@ -44,6 +44,19 @@ select is(
   'every operation id is unique');
 
 -- invoke (last: read-only calls leave this test's one transaction read-only)
+set local role authenticator;
+select is(
+  (select body from gateway.invoke('anon', '', false, 'select auth.client_address()', '{}', '192.0.2.7')),
+  '192.0.2.7', 'invoke hands the client address to auth.client_address()');
+set local role authenticator;
+select is(
+  (select body from gateway.invoke('anon', '', false, 'select auth.client_address()', '{}')),
+  null, 'no address (psql, or none given) reads as null');
+set local role authenticator;
+select is(
+  (select array[status::text, body::jsonb ->> 'code', headers::jsonb ->> 'Retry-After']
+     from gateway.invoke('anon', '', false, 'select util.answer_error(429, ''RATE_LIMIT_EXCEEDED'', ''slow down'', headers => ''{"Retry-After": "7"}'')::text', '{}')),
+  array['429', 'RATE_LIMIT_EXCEEDED', '7'], 'util.answer_error answers an error with its status and headers, without raising');
 set local role authenticator;
 -- the call runs as the request's role, with its claims
 select is(

@@ -53,9 +53,10 @@ comment on function auth.app_role() is 'The caller''s application role within th
 create or replace function auth.has_app_role(variadic allowed text[]) returns boolean
 language sql stable
 as $$
-  select coalesce(auth.app_role() = any (allowed), false)
+  select auth.role() = 'service_role' or coalesce(auth.app_role() = any (allowed), false)
 $$;
-comment on function auth.has_app_role(text[]) is 'True when the caller''s application role is one of the given roles.';
+comment on function auth.has_app_role(text[]) is
+  'True when the caller''s application role is one of the given roles, or the caller is the service role (as in the gateway).';
 
 create or replace function auth.require_app_role(variadic allowed text[]) returns void
 language plpgsql stable
@@ -70,3 +71,11 @@ comment on function auth.require_app_role(text[]) is 'Raises 42501 (403) unless 
 
 grant execute on function auth.try_uuid(text), auth.jwt(), auth.uid(), auth.role(), auth.account_id(), auth.app_role(),
   auth.has_app_role(text[]), auth.require_app_role(text[]) to anon, authenticated, service_role;
+
+create or replace function auth.client_address() returns text
+language sql stable
+as $$
+  select nullif(current_setting('request.client_addr', true), '')
+$$;
+comment on function auth.client_address() is 'The network address of the HTTP caller, or null (psql).';
+grant execute on function auth.client_address() to anon, authenticated, service_role;

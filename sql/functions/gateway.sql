@@ -83,6 +83,7 @@ language sql stable set search_path = '' as $$
       'volatile', f.provolatile = 'v',
       'returns_set', f.proretset,
       'streaming', r.streaming,
+      'issues_token', r.issues_token,
       'columns', gateway.function_columns(f.oid),
       'return_type', pg_catalog.format_type(f.prorettype, null),
       'args', gateway.function_arguments(f.oid)
@@ -94,8 +95,12 @@ $$;
 
 -- Switches the current transaction to the request's role and claims (both transaction-local, so
 -- nothing survives into the next request on this connection) and optionally makes it read-only.
--- gateway.invoke does this for ordinary calls; a streamed call runs it inside its own transaction.
-create or replace function gateway.begin_request(request_role text, claims text, read_only boolean) returns void
+-- `client_addr` is the caller's network address (auth.client_address()), for throttles that must
+-- not let one caller lock out another. gateway.invoke does this for ordinary calls; a streamed call
+-- runs it inside its own transaction.
+drop function if exists gateway.invoke(text, text, boolean, text, jsonb);
+drop function if exists gateway.begin_request(text, text, boolean);
+create or replace function gateway.begin_request(request_role text, claims text, read_only boolean, client_addr text default null) returns void
 language plpgsql volatile as $$
 begin
   if request_role is null or request_role not in ('anon', 'authenticated', 'service_role') then
@@ -103,30 +108,32 @@ begin
   end if;
   perform set_config('role', request_role, true);
   perform set_config('request.jwt.claims', coalesce(claims, ''), true);
+  perform set_config('request.client_addr', coalesce(client_addr, ''), true);
   perform set_config('response.status', '', true);
   perform set_config('response.headers', '', true);
   if read_only then
     perform set_config('transaction_read_only', 'on', true);
   end if;
 end $$;
-comment on function gateway.begin_request(text, text, boolean) is
-  'Sets role, claims and read-only for the rest of the caller''s transaction.';
+comment on function gateway.begin_request(text, text, boolean, text) is
+  'Sets role, claims, client address and read-only for the rest of the caller''s transaction.';
 
 -- One request, one round trip: gateway.begin_request, then the call the gateway built from the
 -- catalog, in the single statement's own transaction. A function may set `response.status` (e.g.
--- 201) and `response.headers` (a JSON object) with set_config(…, true), as in PostgREST.
+-- 201) and `response.headers` (a JSON object) with set_config(…, true), as in PostgREST. A status of
+-- 400 or more with a body {code, message, details} is an error that still commits (util.answer_error).
 create or replace function gateway.invoke(
-  request_role text, claims text, read_only boolean, call text, args jsonb,
+  request_role text, claims text, read_only boolean, call text, args jsonb, client_addr text default null,
   out body text, out status integer, out headers text
 )
 language plpgsql volatile as $$
 begin
-  perform gateway.begin_request(request_role, claims, read_only);
+  perform gateway.begin_request(request_role, claims, read_only, client_addr);
   execute call into body using args;
   status := nullif(current_setting('response.status', true), '')::integer;
   headers := nullif(current_setting('response.headers', true), '');
 end $$;
-comment on function gateway.invoke(text, text, boolean, text, jsonb) is
+comment on function gateway.invoke(text, text, boolean, text, jsonb, text) is
   'Runs one API call as the request''s role and claims, in the caller''s (single-statement) transaction.';
 
 -- GCRA over the shared table, atomically: `requests` per `window_ms`, bursts up to `requests`.
@@ -169,5 +176,5 @@ language sql volatile set search_path = '' as $$
 $$;
 
 grant execute on function gateway.catalog(), gateway.function_arguments(oid), gateway.function_columns(oid),
-  gateway.begin_request(text, text, boolean), gateway.invoke(text, text, boolean, text, jsonb),
+  gateway.begin_request(text, text, boolean, text), gateway.invoke(text, text, boolean, text, jsonb, text),
   gateway.rate_limit_take(text, integer, double precision), gateway.rate_limit_sweep() to authenticator;

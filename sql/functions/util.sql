@@ -57,3 +57,20 @@ language sql immutable parallel safe as $$
   select coalesce('"' || pg_catalog.replace(pg_catalog.to_jsonb(value) #>> '{}', '"', '""') || '"', '')
 $$;
 grant execute on function util.csv_field(anycompatible) to anon, authenticated, service_role;
+
+-- An error answer that still commits what the function wrote (a failed login is recorded, a
+-- replayed refresh token's family stays revoked): a raised error would roll that back. The gateway
+-- turns status >= 400 and this body into the same problem+json as any other error.
+create or replace function util.answer_error(status integer, code text, message text, details jsonb default null,
+                                             headers jsonb default null) returns jsonb
+language plpgsql volatile set search_path = '' as $$
+begin
+  perform pg_catalog.set_config('response.status', status::text, true);
+  if headers is not null then
+    perform pg_catalog.set_config('response.headers', headers::text, true);
+  end if;
+  return pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('code', code, 'message', message, 'details', details));
+end $$;
+comment on function util.answer_error(integer, text, text, jsonb, jsonb) is
+  'Sets response.status and returns {code, message, details}: an HTTP error that does not roll back.';
+grant execute on function util.answer_error(integer, text, text, jsonb, jsonb) to anon, authenticated, service_role;

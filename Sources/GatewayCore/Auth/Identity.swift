@@ -21,6 +21,8 @@ public struct Identity: Sendable {
     public var userID: String?
     public var accountID: String?
     public var appRole: String?
+    /// The caller's network address, for throttles in SQL (`auth.client_address()`); nil from psql.
+    public var clientAddress: String?
 
-    public static let anonymous = Identity(role: .anon, claimsJSON: "", userID: nil, accountID: nil, appRole: nil)
+    public static let anonymous = Identity(role: .anon, claimsJSON: "", userID: nil, accountID: nil, appRole: nil, clientAddress: nil)
 }

@@ -46,6 +46,8 @@ public struct RouteDefinition: Decodable, Sendable {
     public var streaming: Bool
     /// Output columns of a function returning a table, in order.
     public var columns: [String]
+    /// The function returns `access_token_claims`; the gateway answers with a signed access token.
+    public var issuesToken: Bool
 
     enum CodingKeys: String, CodingKey {
         case method, path, function, summary, tag, description, volatile, args, streaming, columns
@@ -57,6 +59,7 @@ public struct RouteDefinition: Decodable, Sendable {
         case cacheStaleWhileRevalidate = "cache_swr"
         case returnsSet = "returns_set"
         case returnType = "return_type"
+        case issuesToken = "issues_token"
     }
 
     /// Names the route in logs and metrics.

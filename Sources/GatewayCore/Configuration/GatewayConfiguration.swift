@@ -24,6 +24,8 @@ public struct GatewayConfiguration: Sendable {
     public var maintenanceInterval: Duration? = .seconds(60)
     /// The statement timeout of a maintenance run (a refresh may take longer than a request).
     public var maintenanceTimeout: Duration = .seconds(600)
+    /// Lifetime of the access tokens the gateway signs for login routes (refresh tokens renew them).
+    public var accessTokenLifetimeSeconds: Int = 900
 
     public init(hostname: String = "127.0.0.1", port: Int = 8080, databaseURL: String, auth: AuthConfiguration,
                 poolSize: Int = 20, logLevel: Logger.Level = .info) throws {

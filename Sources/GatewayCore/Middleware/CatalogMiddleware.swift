@@ -14,6 +14,7 @@ struct CatalogMiddleware: RouterMiddleware {
     let rateLimits: any RateLimitStore
     let invoker: Invoker
     let streamer: RowStreamer
+    let tokenIssuer: TokenIssuer
     /// nil: every call goes to the database.
     let responseCache: ResponseCache?
     let metrics: Metrics
@@ -34,14 +35,15 @@ struct CatalogMiddleware: RouterMiddleware {
     }
 
     private func serve(_ route: RouteDefinition, parameters: [String: String], request: Request, context: Context) async throws -> Response {
-        let identity = try await authenticator.identify(request)
+        var identity = try await authenticator.identify(request)
+        identity.clientAddress = context.remoteAddress?.ipAddress
         context.report.update { $0.userID = identity.userID }
         try authorize(identity, for: route)
         try health.requireReachable()
 
         var headers = HTTPFields()
         if let policy = route.ratePolicy {
-            let caller = identity.userID.map { "user:\($0)" } ?? "addr:\(context.remoteAddress?.ipAddress ?? "unknown")"
+            let caller = identity.userID.map { "user:\($0)" } ?? "addr:\(identity.clientAddress ?? "unknown")"
             let decision = try await rateLimits.take(bucket: "\(policy.name):\(caller)", requests: policy.requests, windowSeconds: policy.windowSeconds)
             guard decision.allowed else {
                 metrics.recordRateLimited(policy: policy.name)
@@ -75,9 +77,10 @@ struct CatalogMiddleware: RouterMiddleware {
             return try ResponseShaper.response(for: cached, route: route, request: request, headers: headers, context: context, metrics: metrics)
         }
         let start = ContinuousClock.now
-        let result = try await metrics.measureDatabase(route: route.name) {
+        var result = try await metrics.measureDatabase(route: route.name) {
             try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound)
         }
+        if route.issuesToken { result = try tokenIssuer.sign(result) }
         context.report.update { $0.databaseSeconds = (ContinuousClock.now - start).seconds }
         if let cacheable, result.status == nil || result.status == 200 {
             cacheable.cache.store(cacheable.key, result, maxAge: cacheable.maxAge)

@@ -21,7 +21,7 @@ struct Invoker: Sendable {
     func invoke(identity: Identity, readOnly: Bool, call: ParameterBinder.Bound) async throws -> Result {
         let arguments = call.arguments.text
         let query: PostgresQuery = """
-            select body, status, headers from gateway.invoke(\(identity.role.rawValue), \(identity.claimsJSON), \(readOnly), \(call.sql), \(arguments)::jsonb)
+            select body, status, headers from gateway.invoke(\(identity.role.rawValue), \(identity.claimsJSON), \(readOnly), \(call.sql), \(arguments)::jsonb, \(identity.clientAddress))
             """
         do {
             return try await withDeadline(deadline) { [client, logger] in

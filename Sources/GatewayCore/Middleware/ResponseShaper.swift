@@ -19,6 +19,7 @@ enum ResponseShaper {
             }
         }
         let status = HTTPResponse.Status(code: result.status ?? (result.body == nil ? 204 : 200))
+        if status.code >= 400 { throw answeredProblem(result, status: status, headers: headers) }
         let isCacheable = request.method == .get && status == .ok
         headers[.cacheControl] = isCacheable ? cacheControl(for: route) : "no-store"
         // The body depends on who asks: shared caches must key on the token.
@@ -37,6 +38,17 @@ enum ResponseShaper {
             }
         }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// An error the function answered without rolling back (util.answer_error): its body is
+    /// {code, message, details}; it is rendered like every other problem, with the function's headers.
+    static func answeredProblem(_ result: Invoker.Result, status: HTTPResponse.Status, headers: HTTPFields) -> Problem {
+        let fields: [String: JSONValue] = if case .object(let object)? = result.body.flatMap({ try? JSONValue.parse(Data($0.utf8)) }) { object } else { [:] }
+        var problem = Problem(status, code: fields["code"]?.stringValue ?? DatabaseErrorMapping.codeName(for: status),
+                              message: fields["message"]?.stringValue ?? status.reasonPhrase, details: fields["details"])
+        problem.headers = headers
+        problem.headers[.contentType] = nil
+        return problem
     }
 
     /// Always `private`: these are a tenant's numbers, and a shared cache must never hand them to

@@ -101,7 +101,7 @@ struct RowStreamer: Sendable {
         do {
             try await connection.query("begin", logger: logger)
             try await connection.query(
-                "select gateway.begin_request(\(identity.role.rawValue), \(identity.claimsJSON), true)", logger: logger)
+                "select gateway.begin_request(\(identity.role.rawValue), \(identity.claimsJSON), true, \(identity.clientAddress))", logger: logger)
             let query = PostgresQuery(unsafeSQL: format.sql(call: call.call, columns: route.columns),
                                       binds: try Self.binds(call.arguments.text))
             let rows = try await connection.query(query, logger: logger)
