@@ -114,6 +114,7 @@ for script in invoke transaction; do
 done
 
 [ "${BENCH_HOTDASH:-1}" = 1 ] && . scripts/bench-hotdash.sh
+[ "${BENCH_FLOWPILOT:-1}" = 1 ] && . scripts/bench-flowpilot.sh
 
 echo
 echo "report: $REPORT"

@@ -1,7 +1,7 @@
 -- FlowPilot: accounts and login (bcrypt, throttling, refresh-token families), trees (validation,
 -- versions, search), sessions (walk, visibility, export), handoffs and the escalation metric.
 begin;
-select plan(77);
+select plan(82);
 
 -- Accounts A and B; in A an admin, an engineer and two viewers, in B an engineer. Fixture users
 -- get cost-4 hashes so the file runs fast; what the product writes is checked for cost 12 below.
@@ -198,7 +198,7 @@ select is(current_setting('response.headers')::jsonb ->> 'Content-Type', 'text/m
 
 -- ── Handoffs and the escalation metric ─────────────────────────────────────────────────────────
 select pg_temp.as_user((select a_eng from t_ids));
-select is(api.get_escalation_metrics('7d') - 'window_start' - 'window_end' - 'metric_definition',
+select is(api.get_escalation_metrics('7d') - 'window_start' - 'window_end' - 'computed_at' - 'metric_definition',
   '{"period": "7d", "n_handoffs_claimed": 0, "n_handoffs_with_action": 0, "avg_seconds": null, "median_seconds": null, "p95_seconds": null}',
   'zero data: zero counts and no statistics');
 select ok(api.get_escalation_metrics() #>> '{metric_definition,disclaimer}' like 'This is not "minutes recovered"%', 'every answer carries the disclaimer');
@@ -226,7 +226,7 @@ insert into flowpilot.ai_session_steps (account_id, session_id, actor, content, 
   union all
   select a, h.id, 'ai', 'later action', now() - h.claimed_ago + h.action_after + interval '1 hour' from t_handoffs h, t_ids where h.action_after is not null;
 select pg_temp.as_user((select a_eng from t_ids));
-select is(api.get_escalation_metrics('7d') - 'window_start' - 'window_end' - 'metric_definition',
+select is(api.get_escalation_metrics('7d') - 'window_start' - 'window_end' - 'computed_at' - 'metric_definition',
   '{"period": "7d", "n_handoffs_claimed": 6, "n_handoffs_with_action": 5, "avg_seconds": 40.00, "median_seconds": 30.00, "p95_seconds": 88.00}',
   'avg, median and p95 over the first action after each claim; claimed-without-action counted once; unclaimed left out');
 select is((api.get_escalation_metrics('30d') ->> 'n_handoffs_with_action')::int, 6, 'a 30-day period takes in the older claim');
@@ -239,6 +239,33 @@ select pg_temp.as_user((select a_eng from t_ids));
 select is(api.get_escalation_metrics('7d') ->> 'avg_seconds', '34.17', 'several handoffs on one session each count ((10+20+30+40+100+5)/6)');
 select pg_temp.as_user((select b_eng from t_ids));
 select is((api.get_escalation_metrics('90d') ->> 'n_handoffs_claimed')::int, 0, 'another account sees none of it');
+
+-- Steps added in one statement: each handoff of the session takes the first step after its own claim.
+reset role;
+insert into flowpilot.sessions (id, account_id, user_id, tree_title, tree_version, nodes, current_node_id)
+  select '5e550000-0000-4000-8000-000000000001', a, a_viewer, 'T', 1, '[]', 'x' from t_ids;
+insert into flowpilot.session_handoffs (account_id, session_id, claimed_at, reason)
+  select a, '5e550000-0000-4000-8000-000000000001'::uuid, now() - interval '100 s', 'first' from t_ids union all
+  select a, '5e550000-0000-4000-8000-000000000001', now() - interval '50 s', 'second' from t_ids;
+insert into flowpilot.ai_session_steps (account_id, session_id, actor, content, created_at)
+  select a, '5e550000-0000-4000-8000-000000000001'::uuid, 'ai', 'step', now() - s * interval '1 s' from t_ids, unnest(array[90, 40, 10]) s;
+select results_eq($$select reason, extract(epoch from first_action_at - claimed_at)::int from flowpilot.session_handoffs
+                     where session_id = '5e550000-0000-4000-8000-000000000001' order by reason$$,
+  $$values ('first', 10), ('second', 10)$$, 'a bulk insert of steps gives each handoff the first step after its own claim');
+
+
+-- Big accounts are served from a snapshot refreshed by gateway.maintenance(); a stale one is ignored.
+reset role;
+select is(flowpilot.refresh_escalation_snapshots(min_claims => 6), 3, 'an account over the threshold gets a snapshot per period');
+select is((select count(*)::int from flowpilot.escalation_snapshots where account_id = (select b from t_ids)), 0, '… a small one none');
+insert into flowpilot.session_handoffs (account_id, session_id, claimed_at)
+  select a, (select id from t_handoffs where claimed_ago = '3 days'), now() - interval '1 hour' from t_ids;
+select pg_temp.as_user((select a_eng from t_ids));
+select is((api.get_escalation_metrics('7d') ->> 'n_handoffs_claimed')::int, 9, 'the API answers from a fresh snapshot (without the newest claim)');
+reset role;
+update flowpilot.escalation_snapshots set computed_at = now() - interval '6 minutes';
+select pg_temp.as_user((select a_eng from t_ids));
+select is((api.get_escalation_metrics('7d') ->> 'n_handoffs_claimed')::int, 10, '… and computes live when the snapshot is over 5 minutes old');
 
 -- Claiming: a live handoff, then a step, through the api.
 select pg_temp.as_user((select a_viewer from t_ids));

@@ -20,10 +20,16 @@ create trigger tg_session_handoffs__first_action before insert or update of clai
 create or replace function flowpilot.tg_ai_session_steps__first_action() returns trigger
 language plpgsql volatile security definer set search_path = '' as $$
 begin
-  update flowpilot.session_handoffs h set first_action_at = st.first_at
-    from (select n.session_id, pg_catalog.min(n.created_at) as first_at from new_steps n group by n.session_id) st
-   where h.session_id = st.session_id and h.claimed_at <= st.first_at
-     and (h.first_action_at is null or h.first_action_at > st.first_at);
+  -- Per claimed handoff of the touched sessions: the earliest new step at or after its own claim
+  -- (a session may have several handoffs, and a statement may add several steps).
+  -- The touched sessions as an array, so their handoffs are found through the session index
+  -- (a transition table has no statistics, and a join could otherwise scan every handoff).
+  update flowpilot.session_handoffs h set first_action_at = f.first_at
+    from (select c.id, pg_catalog.min(n.created_at) as first_at
+            from flowpilot.session_handoffs c join new_steps n on n.session_id = c.session_id and n.created_at >= c.claimed_at
+           where c.session_id = any (array(select distinct s.session_id from new_steps s))
+           group by c.id) f
+   where h.id = f.id and (h.first_action_at is null or h.first_action_at > f.first_at);
   return null;
 end $$;
 drop trigger if exists tg_ai_session_steps__first_action on flowpilot.ai_session_steps;
@@ -129,42 +135,91 @@ begin
 end $$;
 comment on function api.claim_handoff(uuid) is 'Claims an open handoff for the caller (engineer or admin); 409 if someone already did.';
 
--- The Escalation Mode metric. For each handoff claimed in the period: seconds from claimed_at to
--- the first step created on its session at or after the claim. Unclaimed handoffs are left out;
--- claimed ones without an action yet count in n_handoffs_claimed only; a negative delta (clocks of
--- two writers drifting) counts as 0. percentile_cont interpolates, as numpy's percentile does.
+-- The Escalation Mode metric of one account for the `days` before `window_end`. For each handoff
+-- claimed in the window: seconds from claimed_at to the first step created on its session at or
+-- after the claim. Unclaimed handoffs are left out; claimed ones without an action yet count in
+-- n_handoffs_claimed only; a negative delta (clocks of two writers drifting) counts as 0.
+-- percentile_cont interpolates, as numpy's percentile does. Runs as its caller (RLS applies). JIT
+-- off: compiling costs more than the aggregate it would speed up; work_mem to sort a big account's
+-- deltas in memory; date_part (double precision), not extract (numeric, several times slower).
+create or replace function flowpilot.escalation_metrics(account uuid, period text, days integer, window_end timestamptz)
+returns jsonb
+language sql stable set jit = off set work_mem = '64MB' set search_path = '' as $$
+  select pg_catalog.jsonb_build_object(
+      'period', period,
+      'window_start', util.iso(window_end - pg_catalog.make_interval(days => days)),
+      'window_end', util.iso(window_end),
+      'computed_at', util.iso(window_end),
+      'n_handoffs_claimed', pg_catalog.count(*),
+      'n_handoffs_with_action', pg_catalog.count(d.seconds),
+      'avg_seconds', pg_catalog.round(pg_catalog.avg(d.seconds)::numeric, 2),
+      'median_seconds', pg_catalog.round((pg_catalog.percentile_cont(0.5) within group (order by d.seconds))::numeric, 2),
+      'p95_seconds', pg_catalog.round((pg_catalog.percentile_cont(0.95) within group (order by d.seconds))::numeric, 2))
+    -- greatest() ignores nulls: without the case, a handoff with no action would count as 0 s.
+    from (select case when h.first_action_at is not null
+                      then greatest(0, pg_catalog.date_part('epoch', h.first_action_at - h.claimed_at)) end as seconds
+            from flowpilot.session_handoffs h
+           where h.account_id = account and h.claimed_at is not null
+             and h.claimed_at >= window_end - pg_catalog.make_interval(days => days) and h.claimed_at <= window_end) d
+$$;
+
+-- An account with at least this many claims in 90 days is served from its snapshot.
+create or replace function flowpilot.escalation_snapshot_threshold() returns integer
+language sql immutable set search_path = '' as $$
+  select 20000
+$$;
+
+-- Recomputes the snapshots of big accounts (and drops those of accounts no longer big). Run by
+-- gateway.maintenance() every minute; one run at a time.
+create or replace function flowpilot.refresh_escalation_snapshots(min_claims integer default null) returns integer
+language plpgsql volatile security definer set jit = off set search_path = '' as $$
+declare
+  big uuid[];
+  account uuid;
+  period record;
+  refreshed integer := 0;
+begin
+  if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('flowpilot.refresh_escalation_snapshots')) then
+    return 0;
+  end if;
+  big := array(select h.account_id from flowpilot.session_handoffs h
+                where h.claimed_at is not null and h.claimed_at >= pg_catalog.now() - interval '90 days'
+                group by h.account_id
+               having pg_catalog.count(*) >= coalesce(min_claims, flowpilot.escalation_snapshot_threshold()));
+  delete from flowpilot.escalation_snapshots s where s.account_id <> all (big);
+  foreach account in array big loop
+    for period in select * from (values ('7d', 7), ('30d', 30), ('90d', 90)) p(name, days) loop
+      insert into flowpilot.escalation_snapshots (account_id, period, computed_at, result)
+      values (account, period.name, pg_catalog.now(), flowpilot.escalation_metrics(account, period.name, period.days, pg_catalog.now()))
+      on conflict on constraint escalation_snapshots_pkey
+        do update set computed_at = excluded.computed_at, result = excluded.result;
+      refreshed := refreshed + 1;
+    end loop;
+  end loop;
+  return refreshed;
+end $$;
+alter function flowpilot.refresh_escalation_snapshots(integer) owner to flowpilot_system;
+comment on function flowpilot.refresh_escalation_snapshots(integer) is
+  'Recomputes the escalation metric of accounts with many claims; returns how many snapshots it wrote.';
+
+-- Live for most accounts; from a snapshot at most 5 minutes old (refreshed every minute) for
+-- accounts with 20,000 claims or more in 90 days, whose aggregate would cost a second per request.
+-- `computed_at` says which.
 create or replace function api.get_escalation_metrics(period text default '30d') returns jsonb
 language plpgsql stable set search_path = '' as $$
 declare
   account uuid := util.require_account();
   days integer := case period when '7d' then 7 when '30d' then 30 when '90d' then 90 end;
-  window_end timestamptz := pg_catalog.now();
-  window_start timestamptz;
   result jsonb;
 begin
   perform auth.require_app_role('engineer', 'admin');
   if days is null then
     perform util.validation_error('period', 'must be one of 7d, 30d, 90d');
   end if;
-  window_start := window_end - pg_catalog.make_interval(days => days);
-  select pg_catalog.jsonb_build_object(
-      'period', period,
-      'window_start', util.iso(window_start),
-      'window_end', util.iso(window_end),
-      'n_handoffs_claimed', pg_catalog.count(*),
-      'n_handoffs_with_action', pg_catalog.count(d.seconds),
-      'avg_seconds', pg_catalog.round(pg_catalog.avg(d.seconds)::numeric, 2),
-      'median_seconds', pg_catalog.round((pg_catalog.percentile_cont(0.5) within group (order by d.seconds))::numeric, 2),
-      'p95_seconds', pg_catalog.round((pg_catalog.percentile_cont(0.95) within group (order by d.seconds))::numeric, 2),
-      'metric_definition', flowpilot.escalation_metric_definition())
-    into result
-    -- greatest() ignores nulls: without the case, a handoff with no action would count as 0 s.
-    from (select case when h.first_action_at is not null
-                      then greatest(0, extract(epoch from h.first_action_at - h.claimed_at))::double precision end as seconds
-            from flowpilot.session_handoffs h
-           where h.account_id = account and h.claimed_at is not null
-             and h.claimed_at >= window_start and h.claimed_at <= window_end) d;
-  return result;
+  select s.result into result from flowpilot.escalation_snapshots s
+   where s.account_id = account and s.period = get_escalation_metrics.period and s.computed_at > pg_catalog.now() - interval '5 minutes';
+  return coalesce(result, flowpilot.escalation_metrics(account, period, days, pg_catalog.now()))
+         || pg_catalog.jsonb_build_object('metric_definition', flowpilot.escalation_metric_definition());
 end $$;
 comment on function api.get_escalation_metrics(text) is
   'Seconds from a handoff''s claim to the first action on its session: avg, median, p95 (engineer or admin).';
@@ -180,7 +235,8 @@ language sql immutable set search_path = '' as $$
                   'baseline (the stopwatch on verbal handoffs) before stating any time saved.')
 $$;
 
-grant execute on function flowpilot.handoff_json(flowpilot.session_handoffs), flowpilot.escalation_metric_definition()
-  to authenticated, service_role;
+grant execute on function flowpilot.handoff_json(flowpilot.session_handoffs), flowpilot.escalation_metric_definition(),
+  flowpilot.escalation_metrics(uuid, text, integer, timestamptz), flowpilot.escalation_snapshot_threshold()
+  to authenticated, service_role, flowpilot_system;
 grant execute on function api.add_session_step(uuid, text, text), api.list_session_steps(uuid), api.create_handoff(uuid, text),
   api.list_handoffs(text, integer, integer), api.claim_handoff(uuid), api.get_escalation_metrics(text) to authenticated, service_role;

@@ -173,26 +173,38 @@ create table flowpilot.session_handoffs (
 create index session_handoffs_session_idx on flowpilot.session_handoffs (session_id);
 create index session_handoffs_created_by_idx on flowpilot.session_handoffs (created_by);
 create index session_handoffs_claimed_by_idx on flowpilot.session_handoffs (claimed_by);
--- The metric: the account's claims in a window, answered from the index alone.
+-- The metric: the account's claims in a window, answered from the index alone (session_id is
+-- what the row-level policy reads).
 create index session_handoffs_account_claimed_idx on flowpilot.session_handoffs (account_id, claimed_at)
-  include (first_action_at) where claimed_at is not null;
+  include (first_action_at, session_id) where claimed_at is not null;
 -- The queue: unclaimed handoffs, oldest first.
 create index session_handoffs_account_open_idx on flowpilot.session_handoffs (account_id, created_at)
   where claimed_at is null;
+
+-- The escalation metric of accounts too big to aggregate on every request, computed by
+-- gateway.maintenance() each minute (flowpilot.refresh_escalation_snapshots); smaller accounts are
+-- always computed live.
+create table flowpilot.escalation_snapshots (
+  account_id  uuid not null references flowpilot.accounts on delete cascade,
+  period      text not null check (period in ('7d', '30d', '90d')),
+  computed_at timestamptz not null,
+  result      jsonb not null,
+  primary key (account_id, period)
+);
 
 do $$
 declare
   t text;
 begin
   foreach t in array array['accounts', 'users', 'invitations', 'refresh_tokens', 'login_failures', 'trees',
-                           'sessions', 'ai_session_steps', 'session_handoffs'] loop
+                           'sessions', 'ai_session_steps', 'session_handoffs', 'escalation_snapshots'] loop
     execute format('alter table flowpilot.%I enable row level security, force row level security', t);
   end loop;
 end $$;
 
 -- Column-narrow grants: what each role may touch at all; the policies decide which rows.
 grant select on flowpilot.accounts, flowpilot.trees, flowpilot.sessions, flowpilot.ai_session_steps,
-  flowpilot.session_handoffs to authenticated, service_role;
+  flowpilot.session_handoffs, flowpilot.escalation_snapshots to authenticated, service_role;
 grant select (id, account_id, email, full_name, role, is_active, created_at, updated_at) on flowpilot.users to authenticated, service_role;
 grant update (full_name, role, is_active, updated_at) on flowpilot.users to authenticated, service_role;
 grant insert (account_id, title, description, category, nodes, root_node_id, created_by) on flowpilot.trees to authenticated, service_role;

@@ -7,12 +7,12 @@ declare
   t text;
 begin
   foreach t in array array['accounts', 'users', 'invitations', 'refresh_tokens', 'login_failures', 'trees',
-                           'sessions', 'ai_session_steps', 'session_handoffs'] loop
+                           'sessions', 'ai_session_steps', 'session_handoffs', 'escalation_snapshots'] loop
     execute format('drop policy if exists "The system role manages every account" on flowpilot.%I', t);
     execute format('create policy "The system role manages every account" on flowpilot.%I for all to flowpilot_system
                       using (true) with check (true)', t);
   end loop;
-  foreach t in array array['trees', 'sessions', 'ai_session_steps', 'session_handoffs'] loop
+  foreach t in array array['trees', 'sessions', 'ai_session_steps', 'session_handoffs', 'escalation_snapshots'] loop
     execute format('drop policy if exists "The service role acts for its account" on flowpilot.%I', t);
     execute format('create policy "The service role acts for its account" on flowpilot.%I for all to service_role
                       using (account_id = (select auth.account_id())) with check (account_id = (select auth.account_id()))', t);
@@ -81,3 +81,7 @@ drop policy if exists "Engineers claim their account's handoffs" on flowpilot.se
 create policy "Engineers claim their account's handoffs" on flowpilot.session_handoffs for update to authenticated
   using (account_id = (select auth.account_id()) and (select auth.has_app_role('engineer', 'admin')))
   with check (account_id = (select auth.account_id()));
+
+drop policy if exists "Engineers read their account's escalation snapshots" on flowpilot.escalation_snapshots;
+create policy "Engineers read their account's escalation snapshots" on flowpilot.escalation_snapshots for select to authenticated
+  using (account_id = (select auth.account_id()) and (select auth.has_app_role('engineer', 'admin')));
