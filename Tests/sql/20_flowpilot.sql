@@ -1,7 +1,7 @@
 -- FlowPilot: accounts and login (bcrypt, throttling, refresh-token families), trees (validation,
 -- versions, search), sessions (walk, visibility, export), handoffs and the escalation metric.
 begin;
-select plan(82);
+select plan(83);
 
 -- Accounts A and B; in A an admin, an engineer and two viewers, in B an engineer. Fixture users
 -- get cost-4 hashes so the file runs fast; what the product writes is checked for cost 12 below.
@@ -256,7 +256,9 @@ select results_eq($$select reason, extract(epoch from first_action_at - claimed_
 
 -- Big accounts are served from a snapshot refreshed by gateway.maintenance(); a stale one is ignored.
 reset role;
-select is(flowpilot.refresh_escalation_snapshots(min_claims => 6), 3, 'an account over the threshold gets a snapshot per period');
+select ok(flowpilot.refresh_escalation_snapshots(min_claims => 6) >= 3, 'snapshots are refreshed');
+select is((select array_agg(period order by period) from flowpilot.escalation_snapshots where account_id = (select a from t_ids)),
+  array['30d', '7d', '90d'], 'an account over the threshold gets a snapshot per period');
 select is((select count(*)::int from flowpilot.escalation_snapshots where account_id = (select b from t_ids)), 0, '… a small one none');
 insert into flowpilot.session_handoffs (account_id, session_id, claimed_at)
   select a, (select id from t_handoffs where claimed_ago = '3 days'), now() - interval '1 hour' from t_ids;
