@@ -89,7 +89,7 @@ struct CachingAndErrorTests {
                 #expect(response.json?[["details"]] == .object(["node": "n7"]))
                 #expect(response.json?[["message"]] == "tree invalid")
             }
-            let big = ByteBuffer(string: "{\"name\": \"" + String(repeating: "x", count: 2 << 20) + "\"}")
+            let big = ByteBuffer(string: "{\"name\": \"" + String(repeating: "x", count: 5 << 20) + "\"}")
             try await client.execute(uri: "/api/v1/test/things", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"], body: big) { response in
                 #expect(response.status == .contentTooLarge)
                 #expect(response.problemCode == "PAYLOAD_TOO_LARGE")

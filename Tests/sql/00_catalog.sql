@@ -13,6 +13,8 @@ insert into allowed_security_definer values
   -- cannot read (refresh tokens, invitations), or on columns members cannot write (first_action_at).
   ('api.create_account(text,text,text,text)'), ('api.create_invitation(text,text,integer)'), ('api.register(text,text,text,text)'),
   ('api.login(text,text,text,text)'), ('api.refresh_token(text)'), ('api.logout(text)'),
+  -- ForecastLab: the sales rollup trigger, owned by forecast_system (members read the rollups, never write them).
+  ('forecast.tg_sales_daily__rollup()'),
   ('flowpilot.tg_users__revoke_tokens()'), ('flowpilot.sweep_login_failures()'), ('flowpilot.refresh_escalation_snapshots(integer)'), ('flowpilot.tg_session_handoffs__first_action()'), ('flowpilot.tg_ai_session_steps__first_action()');
 
 -- RLS enabled and forced on every data table.

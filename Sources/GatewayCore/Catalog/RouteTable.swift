@@ -1,6 +1,6 @@
 /// Finds the route for a method and path. `{name}` segments capture path parameters; a literal
 /// segment beats a parameter (`/trees/categories` before `/trees/{id}`). `/api/v1/x` and `/api/x`
-/// are the same route.
+/// are the same route; a route outside `/api` (ForecastLab's `/dimensions/…`) is also `/api/v1/…`.
 public struct RouteTable: Sendable {
     public enum Match {
         case route(RouteDefinition, parameters: [String: String])
@@ -33,7 +33,7 @@ public struct RouteTable: Sendable {
     static func aliases(of path: String) -> [String] {
         if path.hasPrefix("/api/v1/") { return [path, "/api/" + path.dropFirst("/api/v1/".count)] }
         if path.hasPrefix("/api/") { return [path, "/api/v1/" + path.dropFirst("/api/".count)] }
-        return [path]
+        return [path, "/api/v1" + path]
     }
 
     public func match(method: String, path: String) -> Match {

@@ -16,7 +16,8 @@ public struct GatewayConfiguration: Sendable {
     public var rateLimitBackend: RateLimitBackend = .memory
     /// How long a request may wait for the database before it gets a 503.
     public var databaseDeadline: Duration = .seconds(20)
-    public var maxBodyBytes: Int = 1 << 20
+    /// A 10,000-row ingest batch is about 1 MiB of JSON.
+    public var maxBodyBytes: Int = 4 << 20
     public var accessLog = AccessLog()
     /// How long a caller's successful GET answer is reused (never past the route's max-age); nil: off.
     public var responseCacheTTL: Duration? = .seconds(5)
