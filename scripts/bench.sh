@@ -115,6 +115,7 @@ done
 
 [ "${BENCH_HOTDASH:-1}" = 1 ] && . scripts/bench-hotdash.sh
 [ "${BENCH_FLOWPILOT:-1}" = 1 ] && . scripts/bench-flowpilot.sh
+[ "${BENCH_FORECASTLAB:-1}" = 1 ] && . scripts/bench-forecastlab.sh
 
 echo
 echo "report: $REPORT"

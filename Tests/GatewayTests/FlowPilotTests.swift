@@ -81,13 +81,13 @@ struct FlowPilotTests {
                 adminToken = response.json?[["access_token"]]?.stringValue ?? ""
             }
             var code = ""
+            let email = "engineer-\(UUID().uuidString.prefix(8).lowercased())@example.test"
             try await client.execute(uri: "/api/v1/auth/invitations", method: .post, headers: json(adminToken),
-                                     body: body(["email": "new.engineer@example.test", "role": "engineer"])) { response in
+                                     body: body(["email": .string(email), "role": "engineer"])) { response in
                 #expect(response.status == .created, "\(response.text)")
                 code = response.json?[["invite_code"]]?.stringValue ?? ""
             }
             // No mass assignment: a role or an account in the body is refused, and nothing is created.
-            let email = "new.engineer@example.test"
             try await client.execute(uri: "/api/v1/auth/register", method: .post, headers: json(),
                                      body: body(["email": .string(email), "password": "engineer pass", "invite_code": .string(code), "role": "admin",
                                                  "account_id": .string(UUID().uuidString)])) { response in
@@ -145,6 +145,7 @@ struct FlowPilotTests {
                     #expect(response.status == .unauthorized)
                     #expect(response.headers[.contentType] == "application/problem+json")
                     #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+                    #expect(response.json?[["title"]]?.stringValue == "Unauthorized", "an answered error has its reason phrase")
                     answers.append(response.json?[["message"]]?.stringValue ?? "")
                 }
             }
@@ -176,6 +177,7 @@ struct FlowPilotTests {
                                      body: body(["title": "Broken", "nodes": broken])) { response in
                 #expect(response.status == .unprocessableContent)
                 #expect(response.json?[["details", "node_id"]]?.stringValue == "a")
+                #expect(response.json?[["title"]]?.stringValue == "Unprocessable Content", "a PT422 has its reason phrase")
             }
             var treeID = ""
             try await client.execute(uri: "/api/v1/trees", method: .post, headers: json(account.token("engineer")),

@@ -21,37 +21,46 @@ language sql stable set search_path = '' as $$
     'base_price', p.base_price, 'created_at', util.iso(p.created_at))
 $$;
 
--- The ORDER BY of a listing: the column if it is on the allow-list, else the default; asc or desc
--- (anything else: asc). The id breaks ties so pages never overlap.
-create or replace function forecast.order_by(sort_by text, sort_order text, allowed text[], fallback text) returns text
-language sql immutable set search_path = '' as $$
-  select pg_catalog.format('%I %s, id %s',
-    case when sort_by = any (allowed) then sort_by else fallback end,
-    case when pg_catalog.lower(sort_order) = 'desc' then 'desc' else 'asc' end,
-    case when pg_catalog.lower(sort_order) = 'desc' then 'desc' else 'asc' end)
-$$;
-
-create or replace function api.list_stores(page integer default 1, page_size integer default 20, region text default null,
-                                           store_type text default null, search text default null,
-                                           sort_by text default null, sort_order text default null)
+-- One page of a dimension (stores or products) as {<plural>: [...], total, page, page_size}:
+-- exact filters (a null value filters nothing), a case-insensitive search over some columns, and
+-- an ORDER BY from the allow-list — anything else falls back to id ascending (the id also breaks
+-- ties, so pages never overlap). Identifiers come from the callers below, values are parameters.
+create or replace function forecast.dimension_page(dimension text, exact_columns text[], exact_values text[], search_columns text[],
+                                                   search text, sortable text[], page integer, page_size integer,
+                                                   sort_by text, sort_order text)
 returns jsonb
 language plpgsql stable set search_path = '' as $$
 declare
-  account uuid := util.require_account();
-  filter constant text := 'account_id = $1 and ($2 is null or region = $2) and ($3 is null or store_type = $3)
-                           and ($4 is null or store_code ilike forecast.like_pattern($4) or name ilike forecast.like_pattern($4))';
+  direction constant text := case when pg_catalog.lower(sort_order) = 'desc' then 'desc' else 'asc' end;
+  ordering constant text := pg_catalog.format('%I %s, id %s', case when sort_by = any (sortable) then sort_by else 'id' end, direction, direction);
+  filter text := 'account_id = $1';
   total integer;
   items jsonb;
 begin
   perform util.require_range('page', page, 1, 1000000);
   perform util.require_range('page_size', page_size, 1, 100);
-  execute 'select count(*) from forecast.stores where ' || filter into total using account, region, store_type, search;
-  execute pg_catalog.format('select coalesce(jsonb_agg(forecast.store_json(s::forecast.stores) order by %1$s), ''[]'')
-                               from (select * from forecast.stores where %2$s order by %1$s limit $5 offset $6) s',
-      forecast.order_by(sort_by, sort_order, array['id', 'store_code', 'name', 'region', 'store_type', 'created_at'], 'id'), filter)
-    into items using account, region, store_type, search, page_size, (page - 1) * page_size;
-  return pg_catalog.jsonb_build_object('stores', items, 'total', total, 'page', page, 'page_size', page_size);
+  for i in 1 .. pg_catalog.cardinality(exact_columns) loop
+    filter := filter || pg_catalog.format(' and ($2[%s] is null or %I = $2[%s])', i, exact_columns[i], i);
+  end loop;
+  filter := filter || ' and ($3 is null or ' || (select pg_catalog.string_agg(pg_catalog.format('%I ilike forecast.like_pattern($3)', c), ' or ')
+                                                   from pg_catalog.unnest(search_columns) c) || ')';
+  execute pg_catalog.format('select count(*) from forecast.%I where %s', dimension || 's', filter)
+    into total using util.require_account(), exact_values, search;
+  execute pg_catalog.format('select coalesce(jsonb_agg(forecast.%I(x::forecast.%I) order by %s), ''[]'')
+                               from (select * from forecast.%I where %s order by %s limit $4 offset $5) x',
+                            dimension || '_json', dimension || 's', ordering, dimension || 's', filter, ordering)
+    into items using util.require_account(), exact_values, search, page_size, (page - 1) * page_size;
+  return pg_catalog.jsonb_build_object(dimension || 's', items, 'total', total, 'page', page, 'page_size', page_size);
 end $$;
+
+create or replace function api.list_stores(page integer default 1, page_size integer default 20, region text default null,
+                                           store_type text default null, search text default null,
+                                           sort_by text default null, sort_order text default null)
+returns jsonb
+language sql stable set search_path = '' as $$
+  select forecast.dimension_page('store', array['region', 'store_type'], array[region, store_type], array['store_code', 'name'], search,
+                                 array['id', 'store_code', 'name', 'region', 'store_type', 'created_at'], page, page_size, sort_by, sort_order)
+$$;
 comment on function api.list_stores(integer, integer, text, text, text, text, text) is
   'Stores, 1-indexed pages; filter by region and store_type; search code and name (case-insensitive); sort_by id, store_code, name, region, store_type or created_at.';
 
@@ -72,23 +81,10 @@ create or replace function api.list_products(page integer default 1, page_size i
                                              brand text default null, search text default null,
                                              sort_by text default null, sort_order text default null)
 returns jsonb
-language plpgsql stable set search_path = '' as $$
-declare
-  account uuid := util.require_account();
-  filter constant text := 'account_id = $1 and ($2 is null or category = $2) and ($3 is null or brand = $3)
-                           and ($4 is null or sku ilike forecast.like_pattern($4) or name ilike forecast.like_pattern($4))';
-  total integer;
-  items jsonb;
-begin
-  perform util.require_range('page', page, 1, 1000000);
-  perform util.require_range('page_size', page_size, 1, 100);
-  execute 'select count(*) from forecast.products where ' || filter into total using account, category, brand, search;
-  execute pg_catalog.format('select coalesce(jsonb_agg(forecast.product_json(p::forecast.products) order by %1$s), ''[]'')
-                               from (select * from forecast.products where %2$s order by %1$s limit $5 offset $6) p',
-      forecast.order_by(sort_by, sort_order, array['id', 'sku', 'name', 'category', 'brand', 'base_price', 'created_at'], 'id'), filter)
-    into items using account, category, brand, search, page_size, (page - 1) * page_size;
-  return pg_catalog.jsonb_build_object('products', items, 'total', total, 'page', page, 'page_size', page_size);
-end $$;
+language sql stable set search_path = '' as $$
+  select forecast.dimension_page('product', array['category', 'brand'], array[category, brand], array['sku', 'name'], search,
+                                 array['id', 'sku', 'name', 'category', 'brand', 'base_price', 'created_at'], page, page_size, sort_by, sort_order)
+$$;
 comment on function api.list_products(integer, integer, text, text, text, text, text) is
   'Products, 1-indexed pages; filter by category and brand; search sku and name (case-insensitive); sort_by id, sku, name, category, brand, base_price or created_at.';
 
@@ -106,6 +102,6 @@ end $$;
 comment on function api.get_product(bigint) is 'One product.';
 
 grant execute on function forecast.like_pattern(text), forecast.store_json(forecast.stores), forecast.product_json(forecast.products),
-  forecast.order_by(text, text, text[], text) to authenticated, service_role;
+  forecast.dimension_page(text, text[], text[], text[], text, text[], integer, integer, text, text) to authenticated, service_role;
 grant execute on function api.list_stores(integer, integer, text, text, text, text, text), api.get_store(bigint),
   api.list_products(integer, integer, text, text, text, text, text), api.get_product(bigint) to authenticated, service_role;

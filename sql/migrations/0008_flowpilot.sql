@@ -196,8 +196,7 @@ do $$
 declare
   t text;
 begin
-  foreach t in array array['accounts', 'users', 'invitations', 'refresh_tokens', 'login_failures', 'trees',
-                           'sessions', 'ai_session_steps', 'session_handoffs', 'escalation_snapshots'] loop
+  for t in select c.relname from pg_class c where c.relnamespace = 'flowpilot'::regnamespace and c.relkind = 'r' loop
     execute format('alter table flowpilot.%I enable row level security, force row level security', t);
   end loop;
 end $$;

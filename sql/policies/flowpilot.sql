@@ -6,8 +6,7 @@ do $$
 declare
   t text;
 begin
-  foreach t in array array['accounts', 'users', 'invitations', 'refresh_tokens', 'login_failures', 'trees',
-                           'sessions', 'ai_session_steps', 'session_handoffs', 'escalation_snapshots'] loop
+  for t in select c.relname from pg_class c where c.relnamespace = 'flowpilot'::regnamespace and c.relkind = 'r' loop
     execute format('drop policy if exists "The system role manages every account" on flowpilot.%I', t);
     execute format('create policy "The system role manages every account" on flowpilot.%I for all to flowpilot_system
                       using (true) with check (true)', t);

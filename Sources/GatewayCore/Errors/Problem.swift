@@ -20,7 +20,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     var internalCause: String?
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, details: JSONValue? = nil) {
-        self.status = status
+        self.status = status.reasonPhrase.isEmpty ? Self.withReasonPhrase(status.code) : status
         self.code = code
         self.message = message
         self.details = details
@@ -47,6 +47,16 @@ public struct Problem: Error, HTTPResponseError, Sendable {
 }
 
 extension Problem {
+    /// A status made from a bare code (a function's `response.status` or `PT404`) has no reason
+    /// phrase, and the phrase is the problem's `title` and `error`.
+    static func withReasonPhrase(_ code: Int) -> HTTPResponse.Status {
+        let known: [HTTPResponse.Status] = [.badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed,
+                                            .notAcceptable, .requestTimeout, .conflict, .gone, .preconditionFailed, .contentTooLarge,
+                                            .unsupportedMediaType, .unprocessableContent, .preconditionRequired, .tooManyRequests,
+                                            .internalServerError, .notImplemented, .badGateway, .serviceUnavailable, .gatewayTimeout]
+        return known.first { $0.code == code } ?? HTTPResponse.Status(code: code, reasonPhrase: code < 500 ? "Client Error" : "Server Error")
+    }
+
     static func authRequired(_ message: String) -> Problem {
         var problem = Problem(.unauthorized, code: "AUTH_REQUIRED", message: message)
         problem.headers[.wwwAuthenticate] = #"Bearer realm="api""#
