@@ -134,6 +134,28 @@ struct FlowPilotTests {
         }
     }
 
+    @Test func adminsManageTheirUsers() async throws {
+        let app = try await buildApplication(TestEnvironment.configuration())
+        try await app.test(.router) { client in
+            let account = try await makeAccount(client)
+            try await client.execute(uri: "/api/v1/users", method: .get, headers: .bearer(account.token("admin"))) { response in
+                #expect(count(response.json) == 3, "\(response.text)")
+            }
+            try await client.execute(uri: "/api/v1/users", method: .get, headers: .bearer(account.token("engineer"))) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/api/v1/users/\(account.members["viewer"]!)", method: .patch, headers: json(account.token("admin")),
+                                     body: body(["role": "engineer"])) { response in
+                #expect(response.status == .ok, "\(response.text)")
+                #expect(response.json?[["role"]]?.stringValue == "engineer")
+            }
+            try await client.execute(uri: "/api/v1/users/\(account.adminID)", method: .patch, headers: json(account.token("admin")),
+                                     body: body(["is_active": .bool(false)])) { response in
+                #expect(response.status == .conflict, "an admin cannot deactivate themself")
+            }
+        }
+    }
+
     @Test func wrongPasswordsGetOneAnswerAndAreThrottled() async throws {
         let app = try await buildApplication(TestEnvironment.configuration())
         try await app.test(.router) { client in
@@ -338,6 +360,9 @@ struct FlowPilotTests {
             try await client.execute(uri: "/api/v1/sessions/\(sessionID)/steps", method: .post, headers: json(account.token("engineer")),
                                      body: body(["content": "Called the user", "actor": "human"])) { response in
                 #expect(response.status == .created, "\(response.text)")
+            }
+            try await client.execute(uri: "/api/v1/sessions/\(sessionID)/steps", method: .get, headers: .bearer(account.token("viewer"))) { response in
+                #expect(count(response.json) == 1, "the session's owner reads its steps")
             }
             try await client.execute(uri: metrics + "?period=30d", method: .get, headers: .bearer(account.token("admin"))) { response in
                 #expect(response.json?[["n_handoffs_with_action"]]?.numberValue == 1)

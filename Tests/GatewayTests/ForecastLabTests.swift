@@ -53,6 +53,17 @@ struct ForecastLabTests {
                 #expect(response.json?[["total"]]?.numberValue == 3)
                 #expect(count(response.json?[["products"]]) == 2)
             }
+            var productID = 0.0
+            try await client.execute(uri: "/dimensions/products?sort_by=sku&sort_order=desc&page_size=1", method: .get, headers: .bearer(account.token("viewer"))) { response in
+                guard case .array(let products)? = response.json?[["products"]] else { Issue.record("no products: \(response.text)"); return }
+                #expect(products.first?[["sku"]]?.stringValue == "SKU-00003")
+            }
+            try await client.execute(uri: "/dimensions/products?search=SKU-00002", method: .get, headers: .bearer(account.token("viewer"))) { response in
+                if case .array(let products)? = response.json?[["products"]] { productID = products.first?[["id"]]?.numberValue ?? 0 }
+            }
+            try await client.execute(uri: "/dimensions/products/\(Int(productID))", method: .get, headers: .bearer(account.token("viewer"))) { response in
+                #expect(response.json?[["sku"]]?.stringValue == "SKU-00002", "\(response.text)")
+            }
             try await client.execute(uri: "/dimensions/stores/999999999", method: .get, headers: .bearer(account.token("viewer"))) { response in
                 #expect(response.status == .notFound)
                 #expect(response.headers[.contentType] == "application/problem+json")

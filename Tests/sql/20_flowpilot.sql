@@ -1,7 +1,7 @@
 -- FlowPilot: accounts and login (bcrypt, throttling, refresh-token families), trees (validation,
 -- versions, search), sessions (walk, visibility, export), handoffs and the escalation metric.
 begin;
-select plan(83);
+select plan(99);
 
 -- Accounts A and B; in A an admin, an engineer and two viewers, in B an engineer. Fixture users
 -- get cost-4 hashes so the file runs fast; what the product writes is checked for cost 12 below.
@@ -274,14 +274,38 @@ select pg_temp.as_user((select a_viewer from t_ids));
 create temp table t_handoff as select api.create_handoff((select (body ->> 'id')::uuid from t_session), 'printer still offline') as body;
 grant select on t_handoff to authenticated;
 select throws_ok(format('select api.claim_handoff(%L)', (select body ->> 'id' from t_handoff)), '42501', null, 'a viewer cannot claim');
+select throws_ok($$select api.list_handoffs()$$, '42501', null, '… nor see the queue');
 select pg_temp.as_user((select a_eng from t_ids));
+select is((select count(*)::int from jsonb_array_elements(api.list_handoffs()) h where h ->> 'reason' = 'printer still offline'), 1,
+  'the open handoff is in the account''s queue');
+select throws_ok($$select api.list_handoffs('closed')$$, '22023', null, 'an unknown queue status is a 400');
 select is(api.claim_handoff((select (body ->> 'id')::uuid from t_handoff)) ->> 'status', 'claimed', 'an engineer claims a handoff');
 select throws_ok(format('select api.claim_handoff(%L)', (select body ->> 'id' from t_handoff)), 'PT409', null, 'a second claim is a 409');
 select api.add_session_step((select (body ->> 'id')::uuid from t_session), 'Called the user', 'human');
 select isnt((select first_action_at from flowpilot.session_handoffs where id = (select (body ->> 'id')::uuid from t_handoff)), null,
   'a step after the claim becomes the handoff''s first action');
+select is(api.list_session_steps((select (body ->> 'id')::uuid from t_session)) #>> '{0,content}', 'Called the user', 'a session''s steps are listed');
+select is((select count(*)::int from jsonb_array_elements(api.list_handoffs('open')) h where h ->> 'reason' = 'printer still offline'), 0,
+  'a claimed handoff leaves the open queue');
+select is(api.export_session((select (body ->> 'id')::uuid from t_session))::jsonb #>> '{steps,0,actor}', 'human', 'the JSON export carries the steps');
 select pg_temp.as_user((select b_eng from t_ids));
 select throws_ok(format('select api.claim_handoff(%L)', (select body ->> 'id' from t_handoff)), 'PT404', null, 'another account cannot claim it');
+select throws_ok(format('select api.list_session_steps(%L)', (select body ->> 'id' from t_session)), 'PT404', null, '… nor read its steps');
+
+-- The rest of the user API.
+select pg_temp.as_user((select a_admin from t_ids));
+select ok((select count(*) >= 4 from jsonb_array_elements(api.list_users())), 'an admin lists the account''s users');
+select ok((select bool_and(u ->> 'account_id' = (select a::text from t_ids)) from jsonb_array_elements(api.list_users()) u), '… only theirs');
+select ok(not (api.list_users() #> '{0}' ? 'password_hash'), '… without password hashes');
+select is(api.me() ->> 'role', 'admin', 'me() is the caller');
+select pg_temp.as_user((select a_eng from t_ids));
+select throws_ok($$select api.list_users()$$, '42501', null, 'an engineer cannot list users');
+select pg_temp.as_anon('10.0.0.9');
+select is(api.login_json('viewer2@a.test', 'viewer-pass') #>> '{user,email}', 'viewer2@a.test', 'login_json takes e-mail and password');
+select pg_temp.as_user((select a_admin from t_ids));
+select is(api.delete_tree((select (body ->> 'id')::uuid from t_tree)), null, 'an admin deletes a tree');
+select is(pg_temp.status(), '204', '… 204');
+select is(api.get_session((select (body ->> 'id')::uuid from t_session)) ->> 'tree_title', 'Printer fixes', 'its sessions keep their copy');
 
 select * from finish();
 rollback;
