@@ -67,24 +67,29 @@ struct CatalogMiddleware: RouterMiddleware {
         let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
 
         let readOnly = request.method == .get || request.method == .head
-        // A cacheable GET: the same caller's identical call may be answered from memory.
         let cacheable = readOnly ? route.cacheMaxAge.flatMap { maxAge in
             responseCache.map { (cache: $0, maxAge: maxAge, key: ResponseCache.key(route: route, identity: identity, arguments: bound.arguments.text)) }
         } : nil
-        if let cacheable, let cached = cacheable.cache.lookup(cacheable.key) {
+        let start = ContinuousClock.now
+        let call: @Sendable () async throws -> Invoker.Result = { [invoker, metrics, identity] in
+            try await metrics.measureDatabase(route: route.name) {
+                try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound)
+            }
+        }
+        // A cacheable GET: the same caller's identical call may be answered from memory, or share
+        // the one call already under way.
+        var (result, fromCache) = if let cacheable {
+            try await cacheable.cache.answer(cacheable.key, maxAge: cacheable.maxAge, load: call)
+        } else {
+            (try await call(), false)
+        }
+        if fromCache {
             context.report.update { $0.cacheHit = true }
             metrics.recordCacheHit(route: route.name)
-            return try ResponseShaper.response(for: cached, route: route, request: request, headers: headers, context: context, metrics: metrics)
-        }
-        let start = ContinuousClock.now
-        var result = try await metrics.measureDatabase(route: route.name) {
-            try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound)
+        } else {
+            context.report.update { $0.databaseSeconds = (ContinuousClock.now - start).seconds }
         }
         if route.issuesToken { result = try tokenIssuer.sign(result) }
-        context.report.update { $0.databaseSeconds = (ContinuousClock.now - start).seconds }
-        if let cacheable, result.status == nil || result.status == 200 {
-            cacheable.cache.store(cacheable.key, result, maxAge: cacheable.maxAge)
-        }
         return try ResponseShaper.response(for: result, route: route, request: request, headers: headers, context: context, metrics: metrics)
     }
 

@@ -15,6 +15,10 @@ final class ResponseCache: Sendable {
     let ttl: Duration
     let capacity: Int
     private let entries = NIOLockedValueBox([String: Entry]())
+    /// Calls under way, by key: a caller that misses while the same call is running waits for its
+    /// answer instead of sending it again, so an entry expiring under load costs one query, not one
+    /// per connection.
+    private let inFlight = NIOLockedValueBox([String: Task<Invoker.Result, any Error>]())
 
     init(ttl: Duration, capacity: Int = 10_000) {
         self.ttl = ttl
@@ -35,6 +39,25 @@ final class ResponseCache: Sendable {
             }
             return entry.result
         }
+    }
+
+    /// The cached answer (`fromCache`), or the answer of the one `load` running for this key.
+    func answer(_ key: String, maxAge: Int, load: @escaping @Sendable () async throws -> Invoker.Result)
+        async throws -> (result: Invoker.Result, fromCache: Bool) {
+        if let cached = lookup(key) { return (cached, true) }
+        var started = false
+        let task = inFlight.withLockedValue { running in
+            if let task = running[key] { return task }
+            started = true
+            let task = Task { try await load() }
+            running[key] = task
+            return task
+        }
+        guard started else { return (try await task.value, true) }
+        defer { _ = inFlight.withLockedValue { $0.removeValue(forKey: key) } }
+        let result = try await task.value
+        if result.status == nil || result.status == 200 { store(key, result, maxAge: maxAge) }
+        return (result, false)
     }
 
     func store(_ key: String, _ result: Invoker.Result, maxAge: Int) {
