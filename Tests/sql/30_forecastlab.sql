@@ -2,7 +2,7 @@
 -- dimensions (filters, search, sort allow-list, 404), analytics (the 730-day rule, empty states),
 -- the seeder (same seed, same data; overrides; phase 2) and tenant isolation.
 begin;
-select plan(52);
+select plan(56);
 
 create temp table t_ids as select
   'f0000000-0000-4000-8000-00000000000a'::uuid as a, 'f0000000-0000-4000-8000-00000000000b'::uuid as b,
@@ -78,8 +78,23 @@ select tests.clear_authentication();
 select results_eq($$select date, sum(revenue), sum(units)::int, sum(transactions)::int from forecast.sales_by_store_day
                      where account_id = (select a from t_ids) group by date order by date$$,
   $$values ('2026-01-01'::date, 42.00::numeric, 18, 2), ('2026-01-02'::date, 7.50::numeric, 4, 1)$$, 'the store rollup follows inserts and updates');
+select results_eq($$select date, revenue, units::int, transactions::int from forecast.sales_by_day where account_id = (select a from t_ids) order by date$$,
+  $$values ('2026-01-01'::date, 42.00::numeric, 18, 2), ('2026-01-02'::date, 7.50::numeric, 4, 1)$$, '… and so does the daily rollup');
 delete from forecast.sales_daily where date = '2026-01-02';
 select is((select count(*)::int from forecast.sales_by_product_day where date = '2026-01-02'), 0, 'a deleted day leaves the rollups');
+
+-- References: a sales row's store and product must exist in its own account; deleting a store deletes its sales.
+select throws_ok(format('insert into forecast.sales_daily (account_id, store_id, product_id, date, quantity, unit_price, total_amount)
+                         values (%L, %s, %s, %L, 1, 1, 1)', (select a from t_ids),
+                        (select id from forecast.stores where account_id = (select b from t_ids)),
+                        (select id from forecast.products where account_id = (select a from t_ids) and sku = 'P1'), '2026-01-05'),
+  '23503', null, 'a sales row cannot point at another account''s store');
+insert into forecast.stores (account_id, store_code, name) select a, 'S3', 'Closing soon' from t_ids;
+insert into forecast.sales_daily (account_id, store_id, product_id, date, quantity, unit_price, total_amount)
+  select a, (select id from forecast.stores where store_code = 'S3'), (select id from forecast.products where account_id = a and sku = 'P1'), '2026-01-05', 1, 1, 1 from t_ids;
+delete from forecast.stores where store_code = 'S3';
+select is((select count(*)::int from forecast.sales_daily where account_id = (select a from t_ids) and date = '2026-01-05'), 0, 'deleting a store deletes its sales');
+select is((select count(*)::int from forecast.sales_by_day where account_id = (select a from t_ids) and date = '2026-01-05'), 0, '… and its rollups');
 
 -- ── Dimensions ─────────────────────────────────────────────────────────────────────────────────
 select pg_temp.as_member((select a from t_ids), 'viewer');

@@ -19,28 +19,33 @@ begin
   end if;
 end $$;
 
--- Sales per day in the range, from the cheapest source for the filters given: revenue, units and
--- transactions (sales rows) per day. Runs as the caller.
-create or replace function forecast.daily_sales(account uuid, start_date date, end_date date, store bigint, product bigint, category text)
-returns table (date date, store_id bigint, product_id bigint, revenue numeric, units bigint, transactions bigint)
-language sql stable set search_path = '' as $$
-  select r.date, r.store_id, null::bigint, r.revenue, r.units, r.transactions
-    from forecast.sales_by_store_day r
-   where product is null and category is null and r.account_id = account and r.date between start_date and end_date
-     and (store is null or r.store_id = store)
-  union all
-  select r.date, null, r.product_id, r.revenue, r.units, r.transactions
-    from forecast.sales_by_product_day r
-   where store is null and (product is not null or category is not null) and r.account_id = account
-     and r.date between start_date and end_date and (product is null or r.product_id = product)
-     and (category is null or r.product_id in (select p.id from forecast.products p where p.account_id = account and p.category = daily_sales.category))
-  union all
-  select s.date, s.store_id, s.product_id, s.total_amount, s.quantity, 1
-    from forecast.sales_daily s
-   where store is not null and (product is not null or category is not null) and s.account_id = account
-     and s.store_id = store and s.date between start_date and end_date and (product is null or s.product_id = product)
-     and (category is null or s.product_id in (select p.id from forecast.products p where p.account_id = account and p.category = daily_sales.category))
-$$;
+-- Sales per day in the range from the cheapest source for the filters given: the account's daily
+-- rollup, one store's, one product's, a category's products', or the sales rows of one store (by
+-- primary key) when a store is combined with a product or category. One static query per case, so
+-- each keeps its index under a cached plan (an `x is null or col = x` filter would not).
+drop function if exists forecast.daily_sales(uuid, date, date, bigint, bigint, text);
+create function forecast.daily_sales(account uuid, start_date date, end_date date, store bigint, product bigint, category text)
+returns table (date date, revenue numeric, units bigint, transactions bigint)
+language plpgsql stable set search_path = '' as $$
+begin
+  if store is null and product is null and category is null then
+    return query select r.date, r.revenue, r.units, r.transactions from forecast.sales_by_day r
+                  where r.account_id = account and r.date between start_date and end_date;
+  elsif product is null and category is null then
+    return query select r.date, r.revenue, r.units, r.transactions from forecast.sales_by_store_day r
+                  where r.store_id = store and r.account_id = account and r.date between start_date and end_date;
+  elsif store is null then
+    return query select r.date, r.revenue, r.units, r.transactions from forecast.sales_by_product_day r
+                  where r.product_id in (select p.id from forecast.products p where p.account_id = account
+                                            and (product is null or p.id = product) and (daily_sales.category is null or p.category = daily_sales.category))
+                    and r.account_id = account and r.date between start_date and end_date;
+  else
+    return query select s.date, s.total_amount, s.quantity::bigint, 1::bigint from forecast.sales_daily s
+                  where s.store_id = store and s.account_id = account and s.date between start_date and end_date
+                    and s.product_id in (select p.id from forecast.products p where p.account_id = account
+                                            and (product is null or p.id = product) and (daily_sales.category is null or p.category = daily_sales.category));
+  end if;
+end $$;
 
 create or replace function forecast.money(value numeric) returns numeric
 language sql immutable set search_path = '' as $$

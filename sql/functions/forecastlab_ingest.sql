@@ -45,7 +45,7 @@ begin
            when f.kind <> 'object' then 'not an object'
            when f.store_code is null or f.sku is null or f.date_text is null or f.quantity_text is null or f.price_text is null
              then 'store_code, sku, date, quantity and unit_price are required'
-           when f.date_text !~ '^\d{4}-\d{2}-\d{2}$' or forecast.try_date(f.date_text) is null then 'date must be YYYY-MM-DD'
+           when not forecast.is_iso_date(f.date_text) then 'date must be a day, YYYY-MM-DD'
            when f.quantity_text !~ '^\d{1,9}$' then 'quantity must be a whole number >= 0'
            when f.price_text !~ '^\d{1,8}(\.\d{1,2})?$' then 'unit_price must be a number >= 0 with at most 2 decimals'
            when f.total_text is not null and f.total_text !~ '^\d{1,10}(\.\d{1,2})?$' then 'total_amount must be a number >= 0 with at most 2 decimals'
@@ -91,13 +91,17 @@ end $$;
 comment on function api.ingest_sales_daily(jsonb) is
   'Upserts daily sales by (store_code, sku, date): all or nothing, idempotent, last row wins within a batch (admin or service role).';
 
-create or replace function forecast.try_date(value text) returns date
-language plpgsql immutable set search_path = '' as $$
-begin
-  return value::date;
-exception when invalid_datetime_format or datetime_field_overflow then
-  return null;
-end $$;
+-- YYYY-MM-DD naming a real day (no 2026-02-30), without casting: a failed cast would need an
+-- exception block, a subtransaction per row. No SET clause, so it is inlined.
+create or replace function forecast.is_iso_date(value text) returns boolean
+language sql immutable parallel safe as $$
+  select case when value ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$'
+              then pg_catalog.substr(value, 9, 2)::integer <= pg_catalog.date_part('day',
+                     pg_catalog.make_date(pg_catalog.substr(value, 1, 4)::integer, pg_catalog.substr(value, 6, 2)::integer, 1)
+                     + interval '1 month - 1 day')
+              else false end
+$$;
+drop function if exists forecast.try_date(text);
 
-grant execute on function forecast.ingest_batch_limit(), forecast.try_date(text) to authenticated, service_role;
+grant execute on function forecast.ingest_batch_limit(), forecast.is_iso_date(text) to authenticated, service_role;
 grant execute on function api.ingest_sales_daily(jsonb) to authenticated, service_role;

@@ -1,4 +1,4 @@
--- ForecastLab sales rollups: per store and day, per product and day, kept exact by statement
+-- ForecastLab sales rollups: per day, per store and day, per product and day, kept exact by statement
 -- triggers on sales_daily from their transition tables (one grouped upsert per statement, however
 -- many rows it wrote). They run as forecast_system, so members read the rollups but cannot write them.
 
@@ -25,7 +25,16 @@ begin
     on conflict (account_id, date, product_id) do update
       set revenue = r.revenue + excluded.revenue, units = r.units + excluded.units, transactions = r.transactions + excluded.transactions
     $q$, delta);
+  execute pg_catalog.format($q$
+    insert into forecast.sales_by_day as r (account_id, date, revenue, units, transactions)
+    select d.account_id, d.date, sum(d.revenue), sum(d.units), sum(d.transactions)
+      from (%s) d group by d.account_id, d.date
+    on conflict (account_id, date) do update
+      set revenue = r.revenue + excluded.revenue, units = r.units + excluded.units, transactions = r.transactions + excluded.transactions
+    $q$, delta);
   if tg_op = 'DELETE' then
+    delete from forecast.sales_by_day r using old_rows o
+     where r.account_id = o.account_id and r.date = o.date and r.transactions = 0;
     delete from forecast.sales_by_store_day r using old_rows o
      where r.account_id = o.account_id and r.date = o.date and r.store_id = o.store_id and r.transactions = 0;
     delete from forecast.sales_by_product_day r using old_rows o

@@ -204,9 +204,9 @@ begin
     'stores', (select pg_catalog.count(*) from forecast.stores where account_id = account),
     'products', (select pg_catalog.count(*) from forecast.products where account_id = account),
     -- Exact without counting millions of rows: the rollup counts a transaction per sales row.
-    'sales_rows', (select coalesce(sum(transactions), 0) from forecast.sales_by_store_day where account_id = account),
-    'first_date', (select pg_catalog.min(date) from forecast.sales_by_store_day where account_id = account),
-    'last_date', (select pg_catalog.max(date) from forecast.sales_by_store_day where account_id = account),
+    'sales_rows', (select coalesce(sum(transactions), 0) from forecast.sales_by_day where account_id = account),
+    'first_date', (select pg_catalog.min(date) from forecast.sales_by_day where account_id = account),
+    'last_date', (select pg_catalog.max(date) from forecast.sales_by_day where account_id = account),
     'inventory_snapshots', (select pg_catalog.count(*) from forecast.inventory_snapshot_daily where account_id = account),
     'promotions', (select pg_catalog.count(*) from forecast.promotions where account_id = account),
     'phase2', pg_catalog.jsonb_build_object(
@@ -227,7 +227,7 @@ declare
   last_day date;
 begin
   perform auth.require_app_role('admin');
-  select pg_catalog.min(date), pg_catalog.max(date) into first_day, last_day from forecast.sales_by_store_day where account_id = account;
+  select pg_catalog.min(date), pg_catalog.max(date) into first_day, last_day from forecast.sales_by_day where account_id = account;
   if first_day is null then
     raise exception 'there are no sales to enrich: generate or ingest some first' using errcode = 'PT422';
   end if;

@@ -1,0 +1,51 @@
+-- requires: functions/auth.sql
+-- What sales_daily's foreign keys did, per statement instead of per row (see migration 0011): every
+-- row's store and product must exist in the row's account, locked FOR KEY SHARE so they cannot be
+-- deleted before the statement commits; deleting a store or product deletes its sales.
+
+create or replace function forecast.tg_sales_daily__references() returns trigger
+language plpgsql volatile set search_path = '' as $$
+declare
+  orphan record;
+begin
+  perform from forecast.stores s where s.id in (select distinct n.store_id from new_rows n) for key share;
+  perform from forecast.products p where p.id in (select distinct n.product_id from new_rows n) for key share;
+  select n.store_id, n.product_id into orphan from new_rows n
+   where not exists (select from forecast.stores s where s.id = n.store_id and s.account_id = n.account_id)
+      or not exists (select from forecast.products p where p.id = n.product_id and p.account_id = n.account_id)
+   limit 1;
+  if found then
+    raise exception 'a sales row refers to store % and product %, which are not both in its account', orphan.store_id, orphan.product_id
+      using errcode = '23503';
+  end if;
+  return null;
+end $$;
+
+drop trigger if exists tg_sales_daily__references_insert on forecast.sales_daily;
+create trigger tg_sales_daily__references_insert after insert on forecast.sales_daily
+  referencing new table as new_rows for each statement execute function forecast.tg_sales_daily__references();
+drop trigger if exists tg_sales_daily__references_update on forecast.sales_daily;
+create trigger tg_sales_daily__references_update after update on forecast.sales_daily
+  referencing new table as new_rows for each statement execute function forecast.tg_sales_daily__references();
+
+-- Before each store or product goes, so its sales (and through their trigger, the rollups) go
+-- first: the rollups still point at it with foreign keys.
+create or replace function forecast.tg_stores__delete_sales() returns trigger
+language plpgsql volatile set search_path = '' as $$
+begin
+  delete from forecast.sales_daily s where s.store_id = old.id;
+  return old;
+end $$;
+drop trigger if exists tg_stores__delete_sales on forecast.stores;
+create trigger tg_stores__delete_sales before delete on forecast.stores
+  for each row execute function forecast.tg_stores__delete_sales();
+
+create or replace function forecast.tg_products__delete_sales() returns trigger
+language plpgsql volatile set search_path = '' as $$
+begin
+  delete from forecast.sales_daily s where s.product_id = old.id;
+  return old;
+end $$;
+drop trigger if exists tg_products__delete_sales on forecast.products;
+create trigger tg_products__delete_sales before delete on forecast.products
+  for each row execute function forecast.tg_products__delete_sales();
