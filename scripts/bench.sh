@@ -40,9 +40,11 @@ CLAIMS=$(echo "$TOKEN" | cut -d. -f2 | tr '_-' '/+' | { read -r p; pad=$(( (4 - 
 # Two gateways: as deployed (a caller's cacheable GET answers reused for 5 s) and cold (every
 # request runs its SQL: what the database and the gateway cost without the cache).
 COLD_PORT=$((PORT + 1))
-MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=${BENCH_POOL:-16} .build/release/Gateway --port "$PORT" --log-level error >/dev/null 2>"$OUT/gateway.log" &
+# The gateway's default pool (one connection per core) unless BENCH_POOL says otherwise.
+POOL=${BENCH_POOL:-$(nproc)}
+MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=$POOL .build/release/Gateway --port "$PORT" --log-level error >/dev/null 2>"$OUT/gateway.log" &
 GATEWAY_PID=$!
-RESPONSE_CACHE_SECONDS=0 MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=${BENCH_POOL:-16} .build/release/Gateway --port "$COLD_PORT" --log-level error >/dev/null 2>"$OUT/gateway-cold.log" &
+RESPONSE_CACHE_SECONDS=0 MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=$POOL .build/release/Gateway --port "$COLD_PORT" --log-level error >/dev/null 2>"$OUT/gateway-cold.log" &
 COLD_PID=$!
 trap 'kill $GATEWAY_PID $COLD_PID 2>/dev/null' EXIT
 for port in $PORT $COLD_PORT; do
@@ -53,7 +55,7 @@ REPORT=$OUT/report.md
 {
   echo "# Benchmark report"
   echo
-  echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, PostgreSQL $(psql "$ADMIN" -XtAc 'show server_version'), ${SECONDS_PER_RUN} s per run, gateway pool ${BENCH_POOL:-16}; wrk, the gateway and PostgreSQL share the machine."
+  echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, PostgreSQL $(psql "$ADMIN" -XtAc 'show server_version'), ${SECONDS_PER_RUN} s per run, gateway pool $POOL; wrk, the gateway and PostgreSQL share the machine."
   echo
   echo "## Gateway (wrk)"
   echo

@@ -28,8 +28,13 @@ public struct GatewayConfiguration: Sendable {
     /// Lifetime of the access tokens the gateway signs for login routes (refresh tokens renew them).
     public var accessTokenLifetimeSeconds: Int = 900
 
+    /// As many pooled connections as cores: more only queue inside PostgreSQL, where they lengthen
+    /// the tail (measured on 2 cores at 10 connections: p99 14 ms with 2, 74 to 90 ms with 16, at
+    /// the same throughput). Requests beyond it wait in the gateway for a free connection.
+    public static var defaultPoolSize: Int { max(2, ProcessInfo.processInfo.activeProcessorCount) }
+
     public init(hostname: String = "127.0.0.1", port: Int = 8080, databaseURL: String, auth: AuthConfiguration,
-                poolSize: Int = 20, logLevel: Logger.Level = .info) throws {
+                poolSize: Int = GatewayConfiguration.defaultPoolSize, logLevel: Logger.Level = .info) throws {
         self.hostname = hostname
         self.port = port
         self.database = try DatabaseURL(databaseURL)
