@@ -29,23 +29,18 @@ create trigger tg_sales_daily__references_update after update on forecast.sales_
   referencing new table as new_rows for each statement execute function forecast.tg_sales_daily__references();
 
 -- Before each store or product goes, so its sales (and through their trigger, the rollups) go
--- first: the rollups still point at it with foreign keys.
-create or replace function forecast.tg_stores__delete_sales() returns trigger
+-- first: the rollups still point at it with foreign keys. The trigger's argument names the column.
+create or replace function forecast.tg_dimension__delete_sales() returns trigger
 language plpgsql volatile set search_path = '' as $$
 begin
-  delete from forecast.sales_daily s where s.store_id = old.id;
+  execute pg_catalog.format('delete from forecast.sales_daily where %I = $1', tg_argv[0]) using old.id;
   return old;
 end $$;
 drop trigger if exists tg_stores__delete_sales on forecast.stores;
 create trigger tg_stores__delete_sales before delete on forecast.stores
-  for each row execute function forecast.tg_stores__delete_sales();
-
-create or replace function forecast.tg_products__delete_sales() returns trigger
-language plpgsql volatile set search_path = '' as $$
-begin
-  delete from forecast.sales_daily s where s.product_id = old.id;
-  return old;
-end $$;
+  for each row execute function forecast.tg_dimension__delete_sales('store_id');
 drop trigger if exists tg_products__delete_sales on forecast.products;
 create trigger tg_products__delete_sales before delete on forecast.products
-  for each row execute function forecast.tg_products__delete_sales();
+  for each row execute function forecast.tg_dimension__delete_sales('product_id');
+drop function if exists forecast.tg_stores__delete_sales();
+drop function if exists forecast.tg_products__delete_sales();
