@@ -7,7 +7,7 @@ import Testing
 /// FlowPilot over HTTP against the real database. Each test makes its own account (through the
 /// API, as an operator would), so tests running side by side never see each other's numbers.
 @Suite("FlowPilot")
-struct FlowPilotTests {
+struct FlowPilotTests: JSONRequests {
     /// An account made by `POST /api/v1/accounts`, with members added straight into the database
     /// (cheap hashes) and tokens as the gateway would sign them after a login.
     struct Account {
@@ -44,18 +44,6 @@ struct FlowPilotTests {
                 """)
         }
         return account
-    }
-
-    func json(_ token: String? = nil) -> HTTPFields {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let token { headers[.authorization] = "Bearer \(token)" }
-        return headers
-    }
-
-    func body(_ fields: [String: JSONValue]) -> ByteBuffer { ByteBuffer(string: JSONValue.object(fields).text) }
-
-    func count(_ value: JSONValue?) -> Int? {
-        if case .array(let items)? = value { items.count } else { nil }
     }
 
     static let printerTree: JSONValue = .array([

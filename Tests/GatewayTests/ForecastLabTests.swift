@@ -7,16 +7,10 @@ import Testing
 /// ForecastLab over HTTP against the real database. Every test works in an account of its own (a
 /// fresh account id in its tokens), so tests running side by side never see each other's rows.
 @Suite("ForecastLab")
-struct ForecastLabTests {
+struct ForecastLabTests: JSONRequests {
     struct Account {
         let id = UUID().uuidString.lowercased()
         func token(_ appRole: String) -> String { TestEnvironment.token(account: id, appRole: appRole) }
-    }
-
-    func json(_ token: String) -> HTTPFields { [.contentType: "application/json", .authorization: "Bearer \(token)"] }
-    func body(_ fields: [String: JSONValue]) -> ByteBuffer { ByteBuffer(string: JSONValue.object(fields).text) }
-    func count(_ value: JSONValue?) -> Int? {
-        if case .array(let items)? = value { items.count } else { nil }
     }
 
     func seed(_ client: some TestClientProtocol, _ account: Account) async throws {

@@ -70,3 +70,22 @@ extension TestResponse {
         return json?[["code"]]?.stringValue
     }
 }
+
+/// Helpers for suites that send JSON bodies and read JSON arrays.
+protocol JSONRequests {}
+
+extension JSONRequests {
+    /// Content-Type JSON, and the bearer token when there is one.
+    func json(_ token: String? = nil) -> HTTPFields {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return headers
+    }
+
+    func body(_ fields: [String: JSONValue]) -> ByteBuffer { ByteBuffer(string: JSONValue.object(fields).text) }
+
+    /// The number of elements when the value is an array.
+    func count(_ value: JSONValue?) -> Int? {
+        if case .array(let items)? = value { items.count } else { nil }
+    }
+}

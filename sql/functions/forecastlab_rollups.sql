@@ -10,36 +10,25 @@ declare
   added constant text := 'select n.account_id, n.store_id, n.product_id, n.date, n.total_amount as revenue, n.quantity::bigint as units, 1::bigint as transactions from new_rows n';
   removed constant text := 'select o.account_id, o.store_id, o.product_id, o.date, -o.total_amount as revenue, -o.quantity::bigint as units, -1::bigint as transactions from old_rows o';
   delta text := case tg_op when 'INSERT' then added when 'DELETE' then removed else added || ' union all ' || removed end;
+  grain record;
 begin
-  execute pg_catalog.format($q$
-    insert into forecast.sales_by_store_day as r (account_id, store_id, date, revenue, units, transactions)
-    select d.account_id, d.store_id, d.date, sum(d.revenue), sum(d.units), sum(d.transactions)
-      from (%s) d group by d.account_id, d.store_id, d.date
-    on conflict (account_id, date, store_id) do update
-      set revenue = r.revenue + excluded.revenue, units = r.units + excluded.units, transactions = r.transactions + excluded.transactions
-    $q$, delta);
-  execute pg_catalog.format($q$
-    insert into forecast.sales_by_product_day as r (account_id, product_id, date, revenue, units, transactions)
-    select d.account_id, d.product_id, d.date, sum(d.revenue), sum(d.units), sum(d.transactions)
-      from (%s) d group by d.account_id, d.product_id, d.date
-    on conflict (account_id, date, product_id) do update
-      set revenue = r.revenue + excluded.revenue, units = r.units + excluded.units, transactions = r.transactions + excluded.transactions
-    $q$, delta);
-  execute pg_catalog.format($q$
-    insert into forecast.sales_by_day as r (account_id, date, revenue, units, transactions)
-    select d.account_id, d.date, sum(d.revenue), sum(d.units), sum(d.transactions)
-      from (%s) d group by d.account_id, d.date
-    on conflict (account_id, date) do update
-      set revenue = r.revenue + excluded.revenue, units = r.units + excluded.units, transactions = r.transactions + excluded.transactions
-    $q$, delta);
-  if tg_op = 'DELETE' then
-    delete from forecast.sales_by_day r using old_rows o
-     where r.account_id = o.account_id and r.date = o.date and r.transactions = 0;
-    delete from forecast.sales_by_store_day r using old_rows o
-     where r.account_id = o.account_id and r.date = o.date and r.store_id = o.store_id and r.transactions = 0;
-    delete from forecast.sales_by_product_day r using old_rows o
-     where r.account_id = o.account_id and r.date = o.date and r.product_id = o.product_id and r.transactions = 0;
-  end if;
+  -- Each rollup: its table and the key columns after (account_id, date); identifiers are fixed here.
+  for grain in select * from (values ('sales_by_day', ''), ('sales_by_store_day', ', store_id'),
+                                     ('sales_by_product_day', ', product_id')) g(rollup, keys) loop
+    execute pg_catalog.format($q$
+      insert into forecast.%1$I as r (account_id, date%2$s, revenue, units, transactions)
+      select account_id, date%2$s, sum(revenue), sum(units), sum(transactions)
+        from (%3$s) d group by account_id, date%2$s
+      on conflict (account_id, date%2$s) do update
+        set revenue = r.revenue + excluded.revenue, units = r.units + excluded.units, transactions = r.transactions + excluded.transactions
+      $q$, grain.rollup, grain.keys, delta);
+    -- A rollup row whose sales are all gone is dropped rather than left at zero.
+    if tg_op = 'DELETE' then
+      execute pg_catalog.format('delete from forecast.%I r where r.transactions = 0
+                                   and (r.account_id, r.date%s) in (select account_id, date%s from old_rows)',
+                                grain.rollup, pg_catalog.replace(grain.keys, ', ', ', r.'), grain.keys);
+    end if;
+  end loop;
   return null;
 end $$;
 alter function forecast.tg_sales_daily__rollup() owner to forecast_system;

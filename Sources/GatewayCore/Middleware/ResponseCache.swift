@@ -29,7 +29,7 @@ final class ResponseCache: Sendable {
         "\(route.name)\n\(identity.role.rawValue)\n\(identity.claimsJSON)\n\(arguments)"
     }
 
-    func lookup(_ key: String) -> Invoker.Result? {
+    private func lookup(_ key: String) -> Invoker.Result? {
         let now = ContinuousClock.now
         return entries.withLockedValue { entries in
             guard let entry = entries[key] else { return nil }
@@ -60,7 +60,7 @@ final class ResponseCache: Sendable {
         return (result, false)
     }
 
-    func store(_ key: String, _ result: Invoker.Result, maxAge: Int) {
+    private func store(_ key: String, _ result: Invoker.Result, maxAge: Int) {
         let now = ContinuousClock.now
         let lifetime = min(ttl, .seconds(maxAge))
         guard lifetime > .zero else { return }
