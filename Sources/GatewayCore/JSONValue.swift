@@ -33,8 +33,9 @@ public enum JSONValue: Codable, Sendable, Equatable {
         }
     }
 
+    /// Strict RFC 8259 (see `JSONParser`).
     public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        try data.withUnsafeBytes { bytes in try JSONParser.parse(bytes) }
     }
 
     public subscript(path: [String]) -> JSONValue? {

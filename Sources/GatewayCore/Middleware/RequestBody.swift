@@ -26,9 +26,13 @@ enum RequestBody {
         guard contentType.hasPrefix("application/json") else {
             throw Problem(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", message: "Send application/json (or a form)")
         }
-        guard case .object(let object)? = try? JSONValue.parse(Data(buffer: buffer)) else {
-            throw Problem.validation("The body must be a JSON object")
+        let parsed: JSONValue
+        do {
+            parsed = try buffer.withUnsafeReadableBytes { bytes in try JSONParser.parse(bytes) }
+        } catch {
+            throw Problem.validation("The body is not valid JSON: \(error)")
         }
+        guard case .object(let object) = parsed else { throw Problem.validation("The body must be a JSON object") }
         return object
     }
 }
