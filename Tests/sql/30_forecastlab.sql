@@ -2,7 +2,7 @@
 -- dimensions (filters, search, sort allow-list, 404), analytics (the 730-day rule, empty states),
 -- the seeder (same seed, same data; overrides; phase 2) and tenant isolation.
 begin;
-select plan(56);
+select plan(59);
 
 create temp table t_ids as select
   'f0000000-0000-4000-8000-00000000000a'::uuid as a, 'f0000000-0000-4000-8000-00000000000b'::uuid as b,
@@ -69,6 +69,59 @@ select is((select jsonb_path_query_array(detail, '$.rows[*].reason') from t_reje
 select throws_ok(format('select api.ingest_sales_daily(%L)', (select jsonb_agg(jsonb_build_object('store_code', 'S1', 'sku', 'P1',
     'date', '2026-01-01', 'quantity', 1, 'unit_price', 1)) from generate_series(1, 10001))), 'PT413', null, 'a batch over 10,000 rows is a 413');
 select throws_ok($$select api.ingest_sales_daily('{"store_code": "S1"}')$$, '22023', null, 'records must be an array');
+-- The fast path (casts) and the slow path (patterns, forecast.sales_row_problem) must agree on
+-- every edge: each case is a one-row batch, undone after it is accepted.
+create temp table t_edges (field text, value jsonb, accepted boolean);
+insert into t_edges values
+  ('date', '"2024-02-29"', true), ('date', '"0999-12-31"', true), ('date', '"2026-02-29"', false), ('date', '"2026-1-05"', false),
+  ('date', '"20260105"', false), ('date', '"2026-01-05 "', false), ('date', '"10000-01-01"', false), ('date', '"0000-01-01"', false),
+  ('date', '"2026-01-05T00:00"', false), ('date', '"Jan 5 2026"', false), ('date', '"today"', false), ('date', '20260105', false),
+  ('quantity', '0', true), ('quantity', '999999999', true), ('quantity', '"7"', true), ('quantity', '1e2', true),
+  ('quantity', '1000000000', false), ('quantity', '2147483648', false), ('quantity', '-1', false), ('quantity', '1.5', false),
+  ('quantity', '"007"', false), ('quantity', '"+5"', false), ('quantity', '" 5"', false), ('quantity', 'true', false), ('quantity', '"abc"', false),
+  ('unit_price', '0', true), ('unit_price', '1.5', true), ('unit_price', '"1.50"', true), ('unit_price', '99999999.99', true),
+  ('unit_price', '1.234', false), ('unit_price', '-0.5', false), ('unit_price', '100000000', false), ('unit_price', '"1e2"', false),
+  ('unit_price', '"NaN"', false), ('unit_price', '"Infinity"', false), ('unit_price', '"01.5"', false), ('unit_price', '".5"', false),
+  ('unit_price', '"5."', false), ('unit_price', '"abc"', false),
+  ('total_amount', '9999999999.99', true), ('total_amount', 'null', true), ('total_amount', '10000000000', false),
+  ('total_amount', '1.001', false), ('total_amount', '"-1"', false),
+  ('overflow', '{"quantity": 999999999, "unit_price": 99999999}', false), ('overflow', '{"quantity": 99, "unit_price": 99999999, "total_amount": 1}', true),
+  ('row', '[1]', false), ('row', '"S1"', false), ('row', '5', false), ('row', '{"store_code": "S1"}', false),
+  ('row', '{"store_code": "S1", "sku": "P404", "date": "2026-03-01", "quantity": 1, "unit_price": 1}', false);
+create temp table t_edge_outcomes (field text, value jsonb, accepted boolean, outcome text, slow_path text);
+grant select on t_edges to authenticated;
+grant insert, select on t_edge_outcomes to authenticated;
+do $$
+declare
+  edge record;
+  example jsonb := '{"store_code": "S1", "sku": "P1", "date": "2026-03-01", "quantity": 1, "unit_price": 1}';
+  row jsonb;
+  outcome text;
+  detail text;
+begin
+  for edge in select * from t_edges loop
+    row := case edge.field when 'row' then edge.value when 'overflow' then example || edge.value
+                           else pg_catalog.jsonb_set(example, array[edge.field], edge.value) end;
+    begin
+      perform api.ingest_sales_daily(pg_catalog.jsonb_build_array(row));
+      raise exception 'accepted' using errcode = 'PT200';  -- undone: only the outcome matters
+    exception
+      when sqlstate 'PT200' then outcome := 'accepted';
+      when sqlstate 'PT422' then
+        get stacked diagnostics detail = pg_exception_detail;
+        outcome := detail::jsonb #>> '{rows,0,reason}';
+    end;
+    insert into t_edge_outcomes values (edge.field, edge.value, edge.accepted, outcome,
+      coalesce((select forecast.sales_row_problem(row, s.id, p.id)
+                  from (select) x left join forecast.stores s on s.store_code = row ->> 'store_code'
+                  left join forecast.products p on p.sku = row ->> 'sku'), 'accepted'));
+  end loop;
+end $$;
+select is((select count(*)::int from t_edge_outcomes), (select count(*)::int from t_edges), 'every edge case was tried');
+select is_empty($$select field, value, outcome from t_edge_outcomes where (outcome = 'accepted') <> accepted$$,
+  'each edge value is accepted or rejected as the contract says');
+select is_empty($$select field, value, outcome, slow_path from t_edge_outcomes where outcome is distinct from slow_path$$,
+  'the fast path and the named reasons agree on every edge');
 select pg_temp.as_member((select b from t_ids), 'admin');
 select throws_ok($$select api.ingest_sales_daily('[{"store_code": "S2", "sku": "P2", "date": "2026-01-01", "quantity": 1, "unit_price": 1}]')$$,
   'PT422', null, 'another account''s stores and products are unknown keys');
