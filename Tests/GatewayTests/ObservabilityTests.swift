@@ -31,6 +31,26 @@ struct ObservabilityTests {
         #expect(entry[["response_time_ms"]]?.numberValue != nil)
         #expect(entry[["timestamp"]]?.stringValue?.hasSuffix("Z") == true)
         #expect(!line.contains("\n"))
+        #expect(entry.text == line, "compact, keys in alphabetical order: the line is its own canonical JSON")
+        #expect(entry[["db_time_ms"]]?.numberValue != nil)
+        #expect(entry[["level"]] == "info")
+    }
+
+    @Test func aLogLineEscapesWhatItQuotes() throws {
+        let lines = NIOLockedValueBox<[String]>([])
+        let log = AccessLog { line in lines.withLockedValue { $0.append(line) } }
+        let request = Request(head: .init(method: .get, scheme: "http", authority: "x", path: "/a\"b\\c"), body: .init(buffer: .init()))
+        var report = RequestReport.Values()
+        report.requestID = "id"
+        log.write(request: request, status: 500, seconds: 0.0123456, report: report, route: "unmatched", cause: "line one\nline \"two\"")
+        let line = try #require(lines.withLockedValue { $0 }.first)
+        let entry = try JSONValue.parse(Data(line.utf8))
+        #expect(entry.text == line)
+        #expect(entry[["path"]] == "/a\"b\\c")
+        #expect(entry[["error_detail"]] == "line one\nline \"two\"")
+        #expect(entry[["level"]] == "error")
+        #expect(entry[["response_time_ms"]] == 12.35)
+        #expect(entry[["user_id"]] == .null)
     }
 
     @Test func metricsArePrometheusText() async throws {

@@ -1,5 +1,6 @@
-/// One row of `gateway.catalog()`: a route and the signature of the function it calls.
-public struct RouteDefinition: Decodable, Sendable {
+/// One row of `gateway.catalog()`: a route and the signature of the function it calls. A class:
+/// every request holds its route, and a reference is one retain where the struct was twenty.
+public final class RouteDefinition: Decodable, Sendable {
     public struct Argument: Decodable, Sendable {
         public var name: String
         /// As `format_type` prints it: `integer`, `timestamp with time zone`, `text[]`, …
@@ -26,28 +27,28 @@ public struct RouteDefinition: Decodable, Sendable {
         }
     }
 
-    public var method: String
-    public var path: String
-    public var function: String
-    public var functionSQL: String
-    public var minRole: DatabaseRole
-    public var appRoles: [String]?
-    public var ratePolicy: RatePolicy?
-    public var cacheMaxAge: Int?
-    public var cacheStaleWhileRevalidate: Int?
-    public var summary: String
-    public var tag: String
-    public var description: String
-    public var volatile: Bool
-    public var returnsSet: Bool
-    public var returnType: String
-    public var args: [Argument]
+    public let method: String
+    public let path: String
+    public let function: String
+    public let functionSQL: String
+    public let minRole: DatabaseRole
+    public let appRoles: [String]?
+    public let ratePolicy: RatePolicy?
+    public let cacheMaxAge: Int?
+    public let cacheStaleWhileRevalidate: Int?
+    public let summary: String
+    public let tag: String
+    public let description: String
+    public let volatile: Bool
+    public let returnsSet: Bool
+    public let returnType: String
+    public let args: [Argument]
     /// Stream the function's rows (json, csv or ndjson) instead of building one body.
-    public var streaming: Bool
+    public let streaming: Bool
     /// Output columns of a function returning a table, in order.
-    public var columns: [String]
+    public let columns: [String]
     /// The function returns `access_token_claims`; the gateway answers with a signed access token.
-    public var issuesToken: Bool
+    public let issuesToken: Bool
 
     enum CodingKeys: String, CodingKey {
         case method, path, function, summary, tag, description, volatile, args, streaming, columns

@@ -10,24 +10,52 @@ public struct RouteTable: Sendable {
     }
 
     struct Template: Sendable {
-        var segments: [Substring]
+        enum Segment: Sendable, Equatable {
+            case literal(Substring)
+            case parameter(String)
+        }
+        var segments: [Segment]
         var route: RouteDefinition
+
+        init(path: String, route: RouteDefinition) {
+            segments = path.split(separator: "/").map { $0.hasPrefix("{") ? .parameter(String($0.dropFirst().dropLast())) : .literal($0) }
+            self.route = route
+        }
+
         /// More literal segments first.
-        var literalCount: Int { segments.filter { !$0.hasPrefix("{") }.count }
+        var literalCount: Int { segments.filter { if case .literal = $0 { true } else { false } }.count }
+
+        /// Compares the literal segments only: nothing is allocated for the templates that miss.
+        func accepts(_ path: [Substring]) -> Bool {
+            for (expected, actual) in zip(segments, path) {
+                if case .literal(let literal) = expected, literal != actual { return false }
+            }
+            return true
+        }
+
+        /// The path parameters, percent-decoded; nil when one does not decode.
+        func parameters(of path: [Substring]) -> [String: String]? {
+            var parameters: [String: String] = [:]
+            for (expected, actual) in zip(segments, path) {
+                guard case .parameter(let name) = expected else { continue }
+                guard let value = String(actual).removingPercentEncoding else { return nil }
+                parameters[name] = value
+            }
+            return parameters
+        }
     }
 
     public let routes: [RouteDefinition]
-    private let templates: [Template]
+    /// By number of segments, each list with more literal segments first.
+    private let templates: [Int: [Template]]
 
     public init(routes: [RouteDefinition]) {
         self.routes = routes
         var templates: [Template] = []
         for route in routes {
-            for path in RouteTable.aliases(of: route.path) {
-                templates.append(Template(segments: path.split(separator: "/"), route: route))
-            }
+            for path in RouteTable.aliases(of: route.path) { templates.append(Template(path: path, route: route)) }
         }
-        self.templates = templates.sorted { $0.literalCount > $1.literalCount }
+        self.templates = Dictionary(grouping: templates.sorted { $0.literalCount > $1.literalCount }, by: \.segments.count)
     }
 
     static func aliases(of path: String) -> [String] {
@@ -39,24 +67,11 @@ public struct RouteTable: Sendable {
     public func match(method: String, path: String) -> Match {
         let segments = path.split(separator: "/")
         var allowed: [String] = []
-        for template in templates where template.segments.count == segments.count {
-            guard let parameters = bind(template.segments, segments) else { continue }
+        for template in templates[segments.count] ?? [] where template.accepts(segments) {
+            guard let parameters = template.parameters(of: segments) else { continue }
             if template.route.method == method { return .route(template.route, parameters: parameters) }
             allowed.append(template.route.method)
         }
         return allowed.isEmpty ? .none : .wrongMethod(allowed: Array(Set(allowed)).sorted())
-    }
-
-    private func bind(_ template: [Substring], _ segments: [Substring]) -> [String: String]? {
-        var parameters: [String: String] = [:]
-        for (expected, actual) in zip(template, segments) {
-            if expected.hasPrefix("{") {
-                guard let value = String(actual).removingPercentEncoding else { return nil }
-                parameters[String(expected.dropFirst().dropLast())] = value
-            } else if expected != actual {
-                return nil
-            }
-        }
-        return parameters
     }
 }

@@ -69,22 +69,32 @@ public struct AccessLog: Sendable {
 
     public static let discard = AccessLog { _ in }
 
+    /// Fields in alphabetical order, written straight into the line: it runs on every request.
     func write(request: Request, status: Int, seconds: Double, report: RequestReport.Values, route: String, cause: String?) {
-        var line: [String: JSONValue] = [
-            "timestamp": .string(Timestamp.now()),
-            "level": .string(status >= 500 ? "error" : "info"),
-            "method": .string(request.method.rawValue),
-            "path": .string(request.uri.path),
-            "route": .string(route),
-            "status_code": .number(Double(status)),
-            "response_time_ms": .number((seconds * 100_000).rounded() / 100),
-            "cache_hit": .bool(report.cacheHit),
-            "request_id": .string(report.requestID),
-            "user_id": report.userID.map { .string($0) } ?? .null,
-        ]
-        if let database = report.databaseSeconds { line["db_time_ms"] = .number((database * 100_000).rounded() / 100) }
-        if let cause { line["error_detail"] = .string(cause) }
-        sink(JSONValue.object(line).text)
+        var line = "{\"cache_hit\":" + (report.cacheHit ? "true" : "false")
+        if let database = report.databaseSeconds { line += ",\"db_time_ms\":" + Self.milliseconds(database) }
+        if let cause { field("error_detail", cause, to: &line) }
+        field("level", status >= 500 ? "error" : "info", to: &line)
+        field("method", request.method.rawValue, to: &line)
+        field("path", request.uri.path, to: &line)
+        field("request_id", report.requestID, to: &line)
+        line += ",\"response_time_ms\":" + Self.milliseconds(seconds)
+        field("route", route, to: &line)
+        line += ",\"status_code\":" + String(status)
+        field("timestamp", Timestamp.now(), to: &line)
+        if let user = report.userID { field("user_id", user, to: &line) } else { line += ",\"user_id\":null" }
+        line += "}"
+        sink(line)
+    }
+
+    private func field(_ name: String, _ value: String, to line: inout String) {
+        line += ",\"" + name + "\":"
+        JSONValue.writeString(value, to: &line)
+    }
+
+    /// Two decimals, as JSON numbers print them (no trailing ".0" on whole numbers).
+    static func milliseconds(_ seconds: Double) -> String {
+        JSONValue.number((seconds * 100_000).rounded() / 100).text
     }
 }
 
