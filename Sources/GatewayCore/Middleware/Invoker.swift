@@ -1,4 +1,6 @@
 import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
 import PostgresNIO
 
 /// One call, one round trip: `gateway.invoke` sets role and claims transaction-locally and runs the
@@ -41,16 +43,28 @@ struct Invoker: Sendable {
 
 struct DeadlineExceeded: Error {}
 
-/// Runs `body`, or gives up with a 503 after `limit`.
+/// Runs `body`, or gives up with a 503 after `limit`: at the deadline the work is cancelled (a
+/// request waiting for a pooled connection leaves the queue). One task and one event-loop timer per
+/// call; a task group with a sleeping second child cost about 4% of the gateway's CPU.
 func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw Problem.unavailable("The database did not answer in time; retry shortly")
-        }
-        defer { group.cancelAll() }
-        // The first task to finish decides: the answer, or the deadline's 503.
-        return try await group.next()!  // two tasks were added, so next() has a result
+    let work = Task { try await body() }
+    let expired = NIOLockedValueBox(false)
+    let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(limit.nanoseconds)) {
+        expired.withLockedValue { $0 = true }
+        work.cancel()
+    }
+    defer { timer.cancel() }
+    do {
+        return try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+    } catch {
+        if expired.withLockedValue({ $0 }) { throw Problem.unavailable("The database did not answer in time; retry shortly") }
+        throw error
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
