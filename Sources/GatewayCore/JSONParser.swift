@@ -68,7 +68,7 @@ struct JSONParser {
     private mutating func object(depth: Int) throws(Failure) -> JSONValue {
         guard depth <= Self.maxDepth else { throw failure("nested deeper than \(Self.maxDepth)") }
         position += 1  // {
-        var fields: [String: JSONValue] = [:]
+        var fields = [String: JSONValue](minimumCapacity: 8)  // grown once at most for a typical row
         skipWhitespace()
         if current == UInt8(ascii: "}") { position += 1; return .object(fields) }
         while true {
@@ -151,14 +151,17 @@ struct JSONParser {
     private mutating func string() throws(Failure) -> String {
         position += 1  // opening quote
         let start = position
-        // Most strings have no escapes: one scan, then one validated copy.
+        // Most strings have no escapes and are ASCII: one scan, then one copy with nothing to validate.
+        var ascii = true
         while let byte = current, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
             guard byte >= 0x20 else { throw failure("control character in a string") }
+            ascii = ascii && byte < 0x80
             position += 1
         }
         guard let stop = current else { throw failure("unterminated string") }
         if stop == UInt8(ascii: "\"") {
-            let text = try utf8(start..<position)
+            let text = ascii ? String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                             : try utf8(start..<position)
             position += 1
             return text
         }

@@ -65,6 +65,11 @@ struct JSONParserTests {
         #expect(throws: JSONParser.Failure.self) { try parse(String(repeating: "{\"a\":", count: 100_000)) }
     }
 
+    @Test func writesCompactTextWithSortedKeysAndEscapes() {
+        let value: JSONValue = .object(["b": .array([1, 2.5, .null, .bool(true)]), "a": .string("q\"b\\s\n\r\t\u{01}\u{1F} é😀")])
+        #expect(value.text == #"{"a":"q\"b\\s\n\r\t\u0001\u001f é😀","b":[1,2.5,null,true]}"#)
+    }
+
     @Test func roundTripsThroughItsOwnText() throws {
         let original = try parse(#"{"z": [1, 2.5, "x\"y\u0001"], "a": {"b": null, "c": false}, "n": -12345678.25}"#)
         #expect(try parse(original.text) == original)

@@ -2,7 +2,7 @@
 -- dimensions (filters, search, sort allow-list, 404), analytics (the 730-day rule, empty states),
 -- the seeder (same seed, same data; overrides; phase 2) and tenant isolation.
 begin;
-select plan(59);
+select plan(61);
 
 create temp table t_ids as select
   'f0000000-0000-4000-8000-00000000000a'::uuid as a, 'f0000000-0000-4000-8000-00000000000b'::uuid as b,
@@ -148,6 +148,16 @@ insert into forecast.sales_daily (account_id, store_id, product_id, date, quanti
 delete from forecast.stores where store_code = 'S3';
 select is((select count(*)::int from forecast.sales_daily where account_id = (select a from t_ids) and date = '2026-01-05'), 0, 'deleting a store deletes its sales');
 select is((select count(*)::int from forecast.sales_by_day where account_id = (select a from t_ids) and date = '2026-01-05'), 0, '… and its rollups');
+insert into forecast.products (account_id, sku, name, base_price) select a, 'P3', 'Discontinued', 1 from t_ids;
+insert into forecast.sales_daily (account_id, store_id, product_id, date, quantity, unit_price, total_amount)
+  select t.a, st.id, p.id, '2020-01-06', 1, 1, 1 from t_ids t
+    join forecast.stores st on st.account_id = t.a join forecast.products p on p.account_id = t.a and p.sku in ('P1', 'P3');
+delete from forecast.products where account_id = (select a from t_ids) and sku = 'P3';
+select results_eq($$select p.sku, count(*)::int from forecast.sales_daily s join forecast.products p on p.id = s.product_id
+                     where s.account_id = (select a from t_ids) and s.date = '2020-01-06' group by p.sku$$,
+  $$values ('P1'::text, 2)$$, 'deleting a product deletes its sales in every store, and only its own');
+select is((select sum(transactions)::int from forecast.sales_by_day where account_id = (select a from t_ids) and date = '2020-01-06'), 2,
+  '… and the rollups follow');
 
 -- ── Dimensions ─────────────────────────────────────────────────────────────────────────────────
 select pg_temp.as_member((select a from t_ids), 'viewer');

@@ -29,18 +29,24 @@ create trigger tg_sales_daily__references_update after update on forecast.sales_
   referencing new table as new_rows for each statement execute function forecast.tg_sales_daily__references();
 
 -- Before each store or product goes, so its sales (and through their trigger, the rollups) go
--- first: the rollups still point at it with foreign keys. The trigger's argument names the column.
+-- first: the rollups still point at it with foreign keys. A product's sales are found through its
+-- account's stores, with the primary key's (store_id, product_id) prefix: sales_daily has no other index.
 create or replace function forecast.tg_dimension__delete_sales() returns trigger
 language plpgsql volatile set search_path = '' as $$
 begin
-  execute pg_catalog.format('delete from forecast.sales_daily where %I = $1', tg_argv[0]) using old.id;
+  if tg_table_name = 'stores' then
+    delete from forecast.sales_daily where store_id = old.id;
+  else
+    delete from forecast.sales_daily
+     where store_id in (select s.id from forecast.stores s where s.account_id = old.account_id) and product_id = old.id;
+  end if;
   return old;
 end $$;
 drop trigger if exists tg_stores__delete_sales on forecast.stores;
 create trigger tg_stores__delete_sales before delete on forecast.stores
-  for each row execute function forecast.tg_dimension__delete_sales('store_id');
+  for each row execute function forecast.tg_dimension__delete_sales();
 drop trigger if exists tg_products__delete_sales on forecast.products;
 create trigger tg_products__delete_sales before delete on forecast.products
-  for each row execute function forecast.tg_dimension__delete_sales('product_id');
+  for each row execute function forecast.tg_dimension__delete_sales();
 drop function if exists forecast.tg_stores__delete_sales();
 drop function if exists forecast.tg_products__delete_sales();

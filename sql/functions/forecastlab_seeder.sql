@@ -91,7 +91,8 @@ declare
   brands constant text[] := array['Acme', 'Northwind', 'Contoso', 'Fabrikam', 'Globex', 'Initech'];
   sales_rows bigint;
 begin
-  delete from forecast.sales_daily where account_id = account;
+  -- Through the stores: the primary key's store_id prefix finds an account's sales.
+  delete from forecast.sales_daily where store_id in (select s.id from forecast.stores s where s.account_id = account);
   delete from forecast.stores where account_id = account;
   delete from forecast.products where account_id = account;
   delete from forecast.exogenous_signals where account_id = account;
@@ -261,8 +262,8 @@ begin
   select account, x.store_id, x.product_id, x.date + 1 + (forecast.rand(seed, 25, x.key) * 6)::integer,
          greatest(1, (x.quantity * 0.3)::integer), (array['damaged', 'wrong item', 'changed mind', 'expired'])[1 + (forecast.rand(seed, 26, x.key) * 4)::integer % 4]
     from (select s.*, pg_catalog.hashtext(st.store_code || '/' || p.sku) * 4000::bigint + (s.date - first_day) as key
-            from forecast.sales_daily s join forecast.stores st on st.id = s.store_id join forecast.products p on p.id = s.product_id
-           where s.account_id = account) x
+            from forecast.stores st join forecast.sales_daily s on s.store_id = st.id join forecast.products p on p.id = s.product_id
+           where st.account_id = account) x
    where forecast.rand(seed, 24, x.key) < 0.01;
   return api.seeder_status();
 end $$;
