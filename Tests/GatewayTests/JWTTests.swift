@@ -22,6 +22,16 @@ struct JWTTests {
     }
 
     /// Every token here must be refused with 401, without the request reaching the database.
+    @Test func theBearerSchemeIsReadStrictly() {
+        #expect(Authenticator.bearerToken("Bearer abc.def") == "abc.def")
+        #expect(Authenticator.bearerToken("bEaReR   abc  ") == "abc")
+        #expect(Authenticator.bearerToken("Bearer    ") == nil)
+        #expect(Authenticator.bearerToken("Bearer") == nil)
+        #expect(Authenticator.bearerToken("Bearerabc") == nil)
+        #expect(Authenticator.bearerToken("Basic abc") == nil)
+        #expect(Authenticator.bearerToken("Bearer é") == "é")
+    }
+
     @Test func theNegativeSuite() async throws {
         let ec = ES256PrivateKey()
         let jwks = try Self.jwks(for: ec.publicKey, kid: "ec-1")

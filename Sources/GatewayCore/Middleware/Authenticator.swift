@@ -13,13 +13,17 @@ struct Authenticator: Sendable {
 
     /// The token of `Bearer <token>` (scheme case-insensitive, spaces around the token ignored).
     static func bearerToken(_ header: String) -> String? {
-        let bytes = header.utf8
-        let scheme = Array("bearer ".utf8)
-        guard bytes.count > scheme.count,
-              zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 })  // ASCII lower-casing; the space survives it
-        else { return nil }
-        let token = bytes.dropFirst(scheme.count).drop { $0 == UInt8(ascii: " ") }
-        let trimmed = token.reversed().drop { $0 == UInt8(ascii: " ") }.reversed()
-        return trimmed.isEmpty ? nil : String(decoding: trimmed, as: UTF8.self)
+        var header = header
+        return header.withUTF8 { bytes -> String? in
+            let scheme = "bearer ".utf8
+            guard bytes.count > scheme.count,
+                  zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 })  // ASCII lower-casing; the space survives it
+            else { return nil }
+            var start = scheme.count
+            var end = bytes.count
+            while start < end, bytes[start] == UInt8(ascii: " ") { start += 1 }
+            while end > start, bytes[end - 1] == UInt8(ascii: " ") { end -= 1 }
+            return start == end ? nil : String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        }
     }
 }
