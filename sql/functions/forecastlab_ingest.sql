@@ -87,7 +87,7 @@ comment on function api.ingest_sales_daily(jsonb) is
 -- Why a row cannot be ingested, or null. Patterns rather than casts, so no value can raise: this is
 -- the authority the fast path's casts must agree with (the tests hold them to it).
 create or replace function forecast.sales_row_problem(v jsonb, store_id bigint, product_id bigint) returns text
-language sql immutable parallel safe as $$
+language sql stable parallel safe as $$  -- stable, as format() is: an immutable label would keep it from being inlined
   select case
     when pg_catalog.jsonb_typeof(v) <> 'object' then 'not an object'
     when v ->> 'store_code' is null or v ->> 'sku' is null or v ->> 'date' is null or v ->> 'quantity' is null or v ->> 'unit_price' is null
