@@ -10,6 +10,16 @@ language sql immutable set search_path = '' as $$
   select 10000
 $$;
 
+-- YYYY-MM-DD naming a real day (no 2026-02-30), without casting: a failed cast would need an
+-- exception block, a subtransaction per row. No SET clause, so it is inlined.
+create or replace function forecast.is_iso_date(value text) returns boolean
+language sql immutable parallel safe as $$
+  select case when value ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$' and pg_catalog.substr(value, 1, 4) <> '0000'
+              then pg_catalog.substr(value, 9, 2)::integer <= pg_catalog.date_part('day',
+                     pg_catalog.make_date(pg_catalog.substr(value, 1, 4)::integer, pg_catalog.substr(value, 6, 2)::integer, 1)
+                     + interval '1 month - 1 day')
+              else false end
+$$;
 create or replace function api.ingest_sales_daily(records jsonb) returns jsonb
 language plpgsql volatile set search_path = '' set datestyle = 'ISO, YMD' as $$
 declare
@@ -131,16 +141,6 @@ begin
   end if;
 end $$;
 
--- YYYY-MM-DD naming a real day (no 2026-02-30), without casting: a failed cast would need an
--- exception block, a subtransaction per row. No SET clause, so it is inlined.
-create or replace function forecast.is_iso_date(value text) returns boolean
-language sql immutable parallel safe as $$
-  select case when value ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$' and pg_catalog.substr(value, 1, 4) <> '0000'
-              then pg_catalog.substr(value, 9, 2)::integer <= pg_catalog.date_part('day',
-                     pg_catalog.make_date(pg_catalog.substr(value, 1, 4)::integer, pg_catalog.substr(value, 6, 2)::integer, 1)
-                     + interval '1 month - 1 day')
-              else false end
-$$;
 drop function if exists forecast.try_date(text);
 
 grant execute on function forecast.ingest_batch_limit(), forecast.is_iso_date(text), forecast.sales_row_problem(jsonb, bigint, bigint),
