@@ -85,6 +85,13 @@ struct CachingAndErrorTests {
                     #expect(!response.text.contains("hidden_table"), "\(uri)")
                 }
             }
+            try await client.execute(uri: "/api/v1/test/items/40", method: .get, headers: .bearer(token)) { response in
+                #expect(response.status == .conflict)
+                #expect(response.problemCode == "CONFLICT")
+                #expect(response.headers[.retryAfter] == "1", "a deadlock's loser may simply send it again")
+                #expect(response.json?[["details"]] == nil)
+                #expect(!response.text.contains("Process"), "PostgreSQL's detail stays in the log")
+            }
             try await client.execute(uri: "/api/v1/test/items/422", method: .get, headers: .bearer(token)) { response in
                 #expect(response.json?[["details"]] == .object(["node": "n7"]))
                 #expect(response.json?[["message"]] == "tree invalid")

@@ -13,12 +13,14 @@ declare
   grain record;
 begin
   -- Each rollup: its table and the key columns after (account_id, date); identifiers are fixed here.
+  -- Every statement takes the rollups in this order and their rows in key order, so two concurrent
+  -- loaders touching the same days queue behind each other instead of deadlocking.
   for grain in select * from (values ('sales_by_day', ''), ('sales_by_store_day', ', store_id'),
                                      ('sales_by_product_day', ', product_id')) g(rollup, keys) loop
     execute pg_catalog.format($q$
       insert into forecast.%1$I as r (account_id, date%2$s, revenue, units, transactions)
       select account_id, date%2$s, sum(revenue), sum(units), sum(transactions)
-        from (%3$s) d group by account_id, date%2$s
+        from (%3$s) d group by account_id, date%2$s order by account_id, date%2$s
       on conflict (account_id, date%2$s) do update
         set revenue = r.revenue + excluded.revenue, units = r.units + excluded.units, transactions = r.transactions + excluded.transactions
       $q$, grain.rollup, grain.keys, delta);

@@ -19,6 +19,11 @@ enum DatabaseErrorMapping {
         let message = info[.message] ?? "database error"
         var problem = problem(sqlState: sqlState, message: message, role: role)
         problem.details = details(detail: info[.detail], hint: info[.hint])
+        if transient.contains(sqlState) {
+            // PostgreSQL's detail names processes and transactions: for the log, not the client.
+            problem.details = nil
+            problem.internalCause = "\(sqlState): \(message) | \(info[.detail] ?? "")"
+        }
         if problem.status.code >= 500 {
             problem.details = nil
             problem.internalCause = "\(sqlState): \(message) | \(String(reflecting: error))"
@@ -39,8 +44,12 @@ enum DatabaseErrorMapping {
             return .authRequired(message)
         case "P0002":
             return .notFound(message)
-        case "23505", "23503", "40001", "40P01":
+        case "23505", "23503":
             return Problem(.conflict, code: "CONFLICT", message: message)
+        case _ where transient.contains(sqlState):
+            var problem = Problem(.conflict, code: "CONFLICT", message: "The request collided with a concurrent one and was rolled back; send it again")
+            problem.headers[.retryAfter] = "1"
+            return problem
         case "22023", "22P02", "22007", "22008", "22003", "22004", "22001", "2201B", "23502", "23514", "P0001", "22000", "22012":
             return .validation(message)
         case "25006":
@@ -54,6 +63,9 @@ enum DatabaseErrorMapping {
             return Problem(.internalServerError, code: "DATABASE_ERROR", message: "The database could not complete the request; quote the request id when reporting it")
         }
     }
+
+    /// Serialization failure and deadlock: nothing was written, and the same request sent again succeeds.
+    static let transient: Set<String> = ["40001", "40P01"]
 
     static func codeName(for status: HTTPResponse.Status) -> String {
         switch status.code {
