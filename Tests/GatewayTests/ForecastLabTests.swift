@@ -133,6 +133,43 @@ struct ForecastLabTests: JSONRequests {
         }
     }
 
+    /// Two loaders at once over the same days (other stores): both batches land, and the rollups
+    /// the analytics read add up to exactly what was sent.
+    @Test func concurrentLoadersOverTheSameDays() async throws {
+        let app = try await buildApplication(TestEnvironment.configuration())
+        try await app.test(.router) { client in
+            let account = Account()
+            try await seed(client, account)
+            func batch(store: String, firstDay: Int, round: Int) -> JSONValue {
+                .array((0..<20).flatMap { day in (1...3).map { product in
+                    .object(["store_code": .string(store), "sku": .string("SKU-0000\(product)"),
+                             "date": .string(String(format: "2026-05-%02d", firstDay + day)),
+                             "quantity": .number(Double(round + product + day)), "unit_price": 1])
+                } })
+            }
+            var expectedUnits = 0.0
+            for round in 1...3 {
+                let batches = [batch(store: "S001", firstDay: 1, round: round), batch(store: "S002", firstDay: 6, round: round)]
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for records in batches {
+                        group.addTask {
+                            try await client.execute(uri: "/ingest/sales-daily", method: .post, headers: json(account.token("admin")),
+                                                     body: body(["records": records])) { $0.status }
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(statuses == [.ok, .ok], "round \(round)")
+                expectedUnits = (0..<20).reduce(0.0) { sum, day in sum + (1...3).reduce(0.0) { $0 + 2 * Double(round + $1 + day) } }
+            }
+            try await client.execute(uri: "/analytics/kpis?start_date=2026-05-01&end_date=2026-05-31", method: .get,
+                                     headers: .bearer(account.token("viewer"))) { response in
+                #expect(response.json?[["total_units"]]?.numberValue == expectedUnits, "the last round's quantities, both stores")
+                #expect(response.json?[["total_transactions"]]?.numberValue == 120, "2 stores × 3 products × 20 days")
+            }
+        }
+    }
+
     @Test func emptyAccountsAndIsolation() async throws {
         let app = try await buildApplication(TestEnvironment.configuration())
         try await app.test(.router) { client in
