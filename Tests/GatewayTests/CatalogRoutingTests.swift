@@ -13,7 +13,7 @@ struct CatalogRoutingTests {
             try await client.execute(uri: "/api/v1/\(name)?days=3", method: .get, headers: .bearer(TestEnvironment.token())) { response in
                 #expect(response.status == .notFound)
             }
-            try TestEnvironment.psql("""
+            try await TestEnvironment.psql("""
                 create function api.\(name)(days integer) returns jsonb language sql stable as $$ select jsonb_build_object('days', days) $$;
                 grant execute on function api.\(name)(integer) to authenticated;
                 insert into gateway.routes (method, path, function_name, source) values ('GET', '/api/v1/\(name)', '\(name)', 'tests-added');
@@ -32,7 +32,7 @@ struct CatalogRoutingTests {
                 #expect(response.json?[["details"]] == .object(["errors": .array([.object(["parameter": "days", "message": "expected an integer"])])]))
             }
         }
-        try TestEnvironment.psql("delete from gateway.routes where function_name = '\(name)'; drop function api.\(name);")
+        try await TestEnvironment.psql("delete from gateway.routes where function_name = '\(name)'; drop function api.\(name);")
     }
 
     @Test func typedQueryParametersReachTheFunction() async throws {

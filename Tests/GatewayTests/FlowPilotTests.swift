@@ -37,7 +37,7 @@ struct FlowPilotTests: JSONRequests {
         }
         guard var account else { throw TestEnvironment.Missing(name: "account") }
         for role in roles {
-            account.members[role] = try TestEnvironment.psql("""
+            account.members[role] = try await TestEnvironment.psql("""
                 insert into flowpilot.users (account_id, email, password_hash, role)
                 values ('\(account.id)', '\(role)-\(UUID().uuidString.lowercased())@example.test', extensions.crypt('member password', extensions.gen_salt('bf', 4)), '\(role)')
                 returning id
@@ -82,7 +82,7 @@ struct FlowPilotTests: JSONRequests {
                 #expect(response.status == .badRequest)
                 #expect(response.text.contains("unknown parameter"))
             }
-            #expect(try TestEnvironment.psql("select count(*) from flowpilot.users where email = '\(email)'") == "0")
+            #expect(try await TestEnvironment.psql("select count(*) from flowpilot.users where email = '\(email)'") == "0")
             try await client.execute(uri: "/api/v1/auth/register", method: .post, headers: json(),
                                      body: body(["email": .string(email), "password": "engineer pass", "invite_code": .string(code)])) { response in
                 #expect(response.status == .created, "\(response.text)")
@@ -234,7 +234,7 @@ struct FlowPilotTests: JSONRequests {
         let app = try await buildApplication(TestEnvironment.configuration())
         try await app.test(.router) { client in
             var account = try await makeAccount(client)
-            account.members["viewer2"] = try TestEnvironment.psql("""
+            account.members["viewer2"] = try await TestEnvironment.psql("""
                 insert into flowpilot.users (account_id, email, password_hash, role)
                 values ('\(account.id)', 'v2-\(UUID().uuidString.lowercased())@example.test', 'x', 'viewer') returning id
                 """)

@@ -123,7 +123,7 @@ struct HotDashTests {
 
     @Test func shopsNeverSeeEachOther() async throws {
         let app = try await buildApplication(TestEnvironment.configuration())
-        let expected = try TestEnvironment.psql("""
+        let expected = try await TestEnvironment.psql("""
             select orders_last_24h || ' ' || (select orders_last_24h from hotdash.dashboard_summary where account_id = '\(Self.shopB)')
               from hotdash.dashboard_summary where account_id = '\(Self.shopA)'
             """).split(separator: " ").map { Double($0)! }
@@ -202,7 +202,7 @@ struct HotDashTests {
 
     @Test func anotherShopsServiceRoleExportsOnlyItsOwn() async throws {
         let app = try await buildApplication(TestEnvironment.configuration())
-        let expected = try TestEnvironment.psql("""
+        let expected = try await TestEnvironment.psql("""
             select count(*) from hotdash.training_examples where account_id = '\(Self.shopB)' and created_at >= now() - interval '30 days'
             """)
         try await app.test(.router) { client in

@@ -41,17 +41,32 @@ enum TestEnvironment {
 
     /// Runs SQL on the test database as its owner, through psql.
     @discardableResult
-    static func psql(_ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", try adminURL(), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard process.terminationStatus == 0 else { throw Missing(name: "psql failed: \(sql)") }
+    static func psql(_ sql: String) async throws -> String {
+        let (status, text) = try await run(["psql", try adminURL(), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        guard status == 0 else { throw Missing(name: "psql failed: \(sql)") }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs a program to its end on a thread of its own, with standard output and error together.
+    /// Waiting for it on Swift's cooperative pool would hold one of its few threads (two on a
+    /// two-core machine) and stall every test running beside it.
+    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                    process.arguments = arguments
+                    let output = Pipe()
+                    process.standardOutput = output
+                    process.standardError = output
+                    try process.run()
+                    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    process.waitUntilExit()
+                    return (process.terminationStatus, text)
+                })
+            }.start()
+        }
     }
 }
 

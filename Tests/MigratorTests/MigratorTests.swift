@@ -2,7 +2,9 @@ import Foundation
 import MigratorCore
 import Testing
 
-@Suite("Migrator against a real database")
+/// One at a time: these tests wait on libpq synchronously, and side by side they would hold every
+/// thread of Swift's cooperative pool (two on a two-core machine), stalling the other suites.
+@Suite("Migrator against a real database", .serialized)
 struct MigratorTests {
     @Test func freshApplyRunsEverythingInOrder() throws {
         let box = try Sandbox()
