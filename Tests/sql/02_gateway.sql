@@ -1,6 +1,6 @@
 -- The gateway's SQL: gateway.invoke, the catalog, the rate-limit store, the OpenAPI document.
 begin;
-select plan(27);
+select plan(29);
 
 -- Only the gateway's login may use the gateway schema.
 select ok(not has_schema_privilege('anon', 'gateway', 'usage'), 'anon cannot use the gateway schema');
@@ -57,6 +57,8 @@ select is(
   (select array[status::text, body::jsonb ->> 'code', headers::jsonb ->> 'Retry-After']
      from gateway.invoke('anon', '', false, 'select util.answer_error(429, ''RATE_LIMIT_EXCEEDED'', ''slow down'', headers => ''{"Retry-After": "7"}'')::text', '{}')),
   array['429', 'RATE_LIMIT_EXCEEDED', '7'], 'util.answer_error answers an error with its status and headers, without raising');
+select is(util.found('{"id": 1}', 'no such thing'), '{"id": 1}'::jsonb, 'util.found passes a value through');
+select throws_ok($$select util.found(null, 'no such thing')$$, 'PT404', 'no such thing', '… and makes a missing one a 404 with its message');
 set local role authenticator;
 -- the call runs as the request's role, with its claims
 select is(

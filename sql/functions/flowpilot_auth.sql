@@ -246,18 +246,12 @@ comment on function api.logout(text) is
   'Revokes the refresh token''s login (or, without one, every login of the caller). Access tokens expire on their own.';
 
 create or replace function api.me() returns jsonb
-language plpgsql stable set search_path = '' as $$
-declare
-  result jsonb;
-begin
-  select flowpilot.user_json(u.id) || pg_catalog.jsonb_build_object('account_name', a.name) into result
-    from flowpilot.user_profiles u join flowpilot.accounts a on a.id = u.account_id
-   where u.id = auth.uid();
-  if result is null then
-    raise exception 'no such user' using errcode = 'PT404';
-  end if;
-  return result;
-end $$;
+language sql stable set search_path = '' as $$
+  select util.found((select flowpilot.user_json(u.id) || pg_catalog.jsonb_build_object('account_name', a.name)
+                       from flowpilot.user_profiles u join flowpilot.accounts a on a.id = u.account_id
+                      where u.id = auth.uid()),
+                    'no such user')
+$$;
 comment on function api.me() is 'The caller''s user record.';
 
 create or replace function api.list_users() returns jsonb

@@ -164,17 +164,10 @@ comment on function api.search_trees(text, integer) is
   'Ranked full-text search over titles (weight A), descriptions (B) and node texts (C); web-search syntax.';
 
 create or replace function api.get_tree(tree_id uuid) returns jsonb
-language plpgsql stable set search_path = '' as $$
-declare
-  account uuid := util.require_account();
-  result jsonb;
-begin
-  select flowpilot.tree_json(t) into result from flowpilot.trees t where t.id = tree_id and t.account_id = account;
-  if result is null then
-    raise exception 'no such tree' using errcode = 'PT404';
-  end if;
-  return result;
-end $$;
+language sql stable set search_path = '' as $$
+  select util.found((select flowpilot.tree_json(t) from flowpilot.trees t where t.id = tree_id and t.account_id = util.require_account()),
+                    'no such tree')
+$$;
 comment on function api.get_tree(uuid) is 'One tree with its nodes.';
 
 create or replace function api.create_tree(title text, nodes jsonb, description text default '', category text default 'general')

@@ -65,16 +65,10 @@ comment on function api.list_stores(integer, integer, text, text, text, text, te
   'Stores, 1-indexed pages; filter by region and store_type; search code and name (case-insensitive); sort_by id, store_code, name, region, store_type or created_at.';
 
 create or replace function api.get_store(store_id bigint) returns jsonb
-language plpgsql stable set search_path = '' as $$
-declare
-  result jsonb;
-begin
-  select forecast.store_json(s) into result from forecast.stores s where s.id = store_id and s.account_id = util.require_account();
-  if result is null then
-    raise exception 'store % not found', store_id using errcode = 'PT404';
-  end if;
-  return result;
-end $$;
+language sql stable set search_path = '' as $$
+  select util.found((select forecast.store_json(s) from forecast.stores s where s.id = store_id and s.account_id = util.require_account()),
+                    pg_catalog.format('store %s not found', store_id))
+$$;
 comment on function api.get_store(bigint) is 'One store.';
 
 create or replace function api.list_products(page integer default 1, page_size integer default 20, category text default null,
@@ -89,16 +83,10 @@ comment on function api.list_products(integer, integer, text, text, text, text, 
   'Products, 1-indexed pages; filter by category and brand; search sku and name (case-insensitive); sort_by id, sku, name, category, brand, base_price or created_at.';
 
 create or replace function api.get_product(product_id bigint) returns jsonb
-language plpgsql stable set search_path = '' as $$
-declare
-  result jsonb;
-begin
-  select forecast.product_json(p) into result from forecast.products p where p.id = product_id and p.account_id = util.require_account();
-  if result is null then
-    raise exception 'product % not found', product_id using errcode = 'PT404';
-  end if;
-  return result;
-end $$;
+language sql stable set search_path = '' as $$
+  select util.found((select forecast.product_json(p) from forecast.products p where p.id = product_id and p.account_id = util.require_account()),
+                    pg_catalog.format('product %s not found', product_id))
+$$;
 comment on function api.get_product(bigint) is 'One product.';
 
 grant execute on function forecast.like_pattern(text), forecast.store_json(forecast.stores), forecast.product_json(forecast.products),

@@ -44,8 +44,19 @@ begin
 end $$;
 comment on function util.require_account() is 'The caller''s account id; raises 42501 (403) when the token has none.';
 
+-- One thing's JSON, or a 404 problem saying what was missing: every "get one" endpoint ends so.
+create or replace function util.found(value jsonb, missing text) returns jsonb
+language plpgsql immutable set search_path = '' as $$
+begin
+  if value is null then
+    raise exception '%', missing using errcode = 'PT404';
+  end if;
+  return value;
+end $$;
+comment on function util.found(jsonb, text) is 'Returns value, or raises PT404 (HTTP 404) with the message `missing` when it is null.';
+
 grant execute on function util.validation_error(text, text), util.require_range(text, integer, integer, integer),
-  util.iso(timestamptz), util.require_account()
+  util.iso(timestamptz), util.require_account(), util.found(jsonb, text)
   to anon, authenticated, service_role, hotdash_rollup;
 
 -- One CSV field (RFC 4180): empty for null, otherwise always quoted (quotes doubled), so commas
