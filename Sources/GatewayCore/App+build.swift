@@ -8,13 +8,14 @@ import ServiceLifecycle
 public func buildApplication(_ configuration: GatewayConfiguration) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "gateway")
     logger.logLevel = configuration.logLevel
-    let client = PostgresClient(configuration: configuration.postgres, backgroundLogger: logger)
+    let pools = LoopLocalPools(configuration: configuration.postgres, size: configuration.postgres.options.maximumConnections, logger: logger)
+    let client = pools.first
     let catalog = CatalogStore(client: client, logger: logger)
     let health = DatabaseHealth()
     let metrics = Metrics()
     let rateLimits: any RateLimitStore = switch configuration.rateLimitBackend {
     case .memory: MemoryRateLimitStore()
-    case .postgres: PostgresRateLimitStore(client: client, logger: logger)
+    case .postgres: PostgresRateLimitStore(pools: pools, logger: logger)
     }
 
     let router = Router(context: GatewayContext.self)
@@ -24,7 +25,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
         health: health,
         authenticator: Authenticator(verifier: try await JWTVerifier(configuration.auth)),
         rateLimits: rateLimits,
-        invoker: Invoker(client: client, logger: logger, deadline: configuration.databaseDeadline),
+        invoker: Invoker(pools: pools, logger: logger, deadline: configuration.databaseDeadline),
         streamer: RowStreamer(database: configuration.database, logger: logger),
         tokenIssuer: TokenIssuer(auth: configuration.auth, lifetimeSeconds: configuration.accessTokenLifetimeSeconds),
         responseCache: configuration.responseCacheTTL.map { ResponseCache(ttl: $0) },
@@ -37,7 +38,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
     }
     OpenAPIRoutes(client: client, logger: logger).add(to: router)
 
-    var services: [any Service] = [client, CatalogListener(store: catalog, health: health, database: configuration.database, logger: logger)]
+    var services: [any Service] = [pools, CatalogListener(store: catalog, health: health, database: configuration.database, logger: logger)]
     if configuration.rateLimitBackend == .postgres { services.append(RateLimitSweeper.service(client: client, logger: logger)) }
     if let interval = configuration.maintenanceInterval {
         services.append(MaintenanceTicker.service(client: client, interval: interval, statementTimeout: configuration.maintenanceTimeout, logger: logger))
@@ -57,3 +58,4 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
     }
     return app
 }
+

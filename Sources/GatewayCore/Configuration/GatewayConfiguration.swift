@@ -28,11 +28,12 @@ public struct GatewayConfiguration: Sendable {
     /// Lifetime of the access tokens the gateway signs for login routes (refresh tokens renew them).
     public var accessTokenLifetimeSeconds: Int = 900
 
-    /// Two pooled connections per core (PostgreSQL's rule of thumb): more only queue inside
-    /// PostgreSQL, where they lengthen the tail; fewer cost throughput under many clients. Measured
-    /// on 2 cores, a trivial call at 10 / 50 clients: pool 2 → p99 15–19 ms, 1,200–1,300 req/s;
-    /// pool 4 → p99 17–27 ms, 1,500–1,700 req/s; pool 16 → p99 72–112 ms, 1,750–1,960 req/s.
-    /// Requests beyond it wait in the gateway for a free connection.
+    /// Two pooled connections per core (PostgreSQL's rule of thumb), shared out over the event
+    /// loops (`LoopLocalPools`): more only queue inside PostgreSQL, where they lengthen the tail;
+    /// fewer cost throughput under many clients. Measured on 2 cores, a trivial call at 50
+    /// clients, three runs each: pool 2 → 1,790–1,860 req/s; pool 4 → 1,920–2,230; pool 6 →
+    /// 1,600–1,760; pool 8 → 1,590–2,060. Requests beyond it wait in the gateway for a free
+    /// connection.
     public static var defaultPoolSize: Int { 2 * max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     public init(hostname: String = "127.0.0.1", port: Int = 8080, databaseURL: String, auth: AuthConfiguration,

@@ -4,12 +4,12 @@ import PostgresNIO
 /// Buckets in `gateway.rate_limits`, so several gateways share one limit. The same GCRA runs in
 /// `gateway.rate_limit_take`, atomically under a row lock.
 public struct PostgresRateLimitStore: RateLimitStore {
-    let client: PostgresClient
+    let pools: LoopLocalPools
     let logger: Logger
 
     public func take(bucket: String, requests: Int, windowSeconds: Int) async throws -> RateDecision {
         let window = Double(windowSeconds * 1000)
-        let rows = try await client.query(
+        let rows = try await pools.current.query(
             "select allowed, remaining, retry_after_ms, reset_ms from gateway.rate_limit_take(\(bucket), \(Int32(clamping: requests)), \(window))",
             logger: logger)
         for try await (allowed, remaining, retryAfter, reset) in rows.decode((Bool, Int, Double, Double).self) {
