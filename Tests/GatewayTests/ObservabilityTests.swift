@@ -94,4 +94,22 @@ struct ObservabilityTests {
             }
         }
     }
+
+    @Test func requestIDsAreDistinctVersion4UUIDs() throws {
+        let ids = (0..<50_000).map { _ in RequestID.next() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(1000) {
+            let uuid = try #require(UUID(uuidString: id), "\(id) is a UUID")
+            #expect(uuid.uuidString.lowercased() == id, "lowercase, 8-4-4-4-12")
+            #expect(Array(id)[14] == "4" && "89ab".contains(Array(id)[19]), "version 4, RFC 4122 variant: \(id)")
+        }
+        #expect(Set(ids.map { $0.prefix(8) }).count > 40_000, "consecutive ids do not share a visible prefix")
+    }
+
+    @Test func theRequestIDMixIsABijection() {
+        // Distinct inputs in, distinct outputs out, over a run of consecutive counters.
+        let outputs = Set((UInt64(0)..<100_000).map(RequestID.mix))
+        #expect(outputs.count == 100_000)
+        #expect(RequestID.format(0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210) == "01234567-89ab-cdef-fedc-ba9876543210")
+    }
 }
