@@ -121,12 +121,6 @@ public enum JSONValue: Codable, Sendable, Equatable {
         }
         out.append(UInt8(ascii: "\""))
     }
-
-    static func writeString(_ value: String, to out: inout String) {
-        var bytes: [UInt8] = []
-        writeString(value, to: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
-    }
 }
 
 extension JSONValue: ExpressibleByStringLiteral {

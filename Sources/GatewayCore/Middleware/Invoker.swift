@@ -42,15 +42,13 @@ struct Invoker: Sendable {
     }
 }
 
-struct DeadlineExceeded: Error {}
-
 /// Runs `body`, or gives up with a 503 after `limit`: at the deadline the work is cancelled (a
 /// request waiting for a pooled connection leaves the queue). One task and one event-loop timer per
 /// call; a task group with a sleeping second child cost about 4% of the gateway's CPU.
 func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     let work = Task { try await body() }
     let expired = NIOLockedValueBox(false)
-    let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(limit.nanoseconds)) {
+    let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(limit)) {
         expired.withLockedValue { $0 = true }
         work.cancel()
     }
@@ -60,12 +58,5 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable ()
     } catch {
         if expired.withLockedValue({ $0 }) { throw Problem.unavailable("The database did not answer in time; retry shortly") }
         throw error
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -30,19 +30,8 @@ enum RequestID {
 
     /// 8-4-4-4-12 lowercase hex digits.
     static func format(_ high: UInt64, _ low: UInt64) -> String {
-        String(unsafeUninitializedCapacity: 36) { buffer in
-            let digits: StaticString = "0123456789abcdef"
-            var index = 0
-            func put(_ value: UInt64, nibbles: Int) {
-                for shift in stride(from: (nibbles - 1) * 4, through: 0, by: -4) {
-                    if index == 8 || index == 13 || index == 18 || index == 23 { buffer[index] = UInt8(ascii: "-"); index += 1 }
-                    buffer[index] = digits.utf8Start[Int((value >> UInt64(shift)) & 0xF)]
-                    index += 1
-                }
-            }
-            put(high, nibbles: 16)
-            put(low, nibbles: 16)
-            return index
-        }
+        var text = Array(FastFormat.hex(withUnsafeBytes(of: high.bigEndian, Array.init) + withUnsafeBytes(of: low.bigEndian, Array.init)).utf8)
+        for dash in [8, 13, 18, 23] { text.insert(UInt8(ascii: "-"), at: dash) }
+        return String(decoding: text, as: UTF8.self)
     }
 }
