@@ -8,14 +8,13 @@ import ServiceLifecycle
 public func buildApplication(_ configuration: GatewayConfiguration) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "gateway")
     logger.logLevel = configuration.logLevel
-    let pools = LoopLocalPools(configuration: configuration.postgres, size: configuration.postgres.options.maximumConnections, logger: logger)
-    let client = pools.first
-    let catalog = CatalogStore(client: client, logger: logger)
+    let pool = DatabasePool(configuration: try configuration.database.connectionConfiguration(), size: configuration.poolSize, logger: logger)
+    let catalog = CatalogStore(pool: pool, logger: logger)
     let health = DatabaseHealth()
     let metrics = Metrics()
     let rateLimits: any RateLimitStore = switch configuration.rateLimitBackend {
     case .memory: MemoryRateLimitStore()
-    case .postgres: PostgresRateLimitStore(pools: pools, logger: logger)
+    case .postgres: PostgresRateLimitStore(pool: pool, logger: logger)
     }
 
     let router = Router(context: GatewayContext.self)
@@ -25,23 +24,23 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
         health: health,
         authenticator: Authenticator(verifier: try await JWTVerifier(configuration.auth)),
         rateLimits: rateLimits,
-        invoker: Invoker(pools: pools, logger: logger, deadline: configuration.databaseDeadline),
+        invoker: Invoker(pool: pool, logger: logger, deadline: configuration.databaseDeadline),
         streamer: RowStreamer(database: configuration.database, logger: logger),
         tokenIssuer: TokenIssuer(auth: configuration.auth, lifetimeSeconds: configuration.accessTokenLifetimeSeconds),
         responseCache: configuration.responseCacheTTL.map { ResponseCache(ttl: $0) },
         metrics: metrics,
         maxBodyBytes: configuration.maxBodyBytes
     ))
-    HealthRoutes(client: client, catalog: catalog, health: health).add(to: router)
+    HealthRoutes(pool: pool, catalog: catalog, health: health).add(to: router)
     router.get("/metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
     }
-    OpenAPIRoutes(client: client, logger: logger).add(to: router)
+    OpenAPIRoutes(pool: pool, logger: logger).add(to: router)
 
-    var services: [any Service] = [pools, CatalogListener(store: catalog, health: health, database: configuration.database, logger: logger)]
-    if configuration.rateLimitBackend == .postgres { services.append(RateLimitSweeper.service(client: client, logger: logger)) }
+    var services: [any Service] = [pool, CatalogListener(store: catalog, health: health, database: configuration.database, logger: logger)]
+    if configuration.rateLimitBackend == .postgres { services.append(RateLimitSweeper.service(pool: pool, logger: logger)) }
     if let interval = configuration.maintenanceInterval {
-        services.append(MaintenanceTicker.service(client: client, interval: interval, statementTimeout: configuration.maintenanceTimeout, logger: logger))
+        services.append(MaintenanceTicker.service(pool: pool, interval: interval, statementTimeout: configuration.maintenanceTimeout, logger: logger))
     }
     var app = Application(
         router: router,

@@ -6,11 +6,11 @@ import PostgresNIO
 /// The current route table, swapped whole on reload so a request never sees half a catalog.
 public final class CatalogStore: Sendable {
     private let table = NIOLockedValueBox<RouteTable?>(nil)
-    private let client: PostgresClient
+    private let pool: DatabasePool
     private let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    init(pool: DatabasePool, logger: Logger) {
+        self.pool = pool
         self.logger = logger
     }
 
@@ -22,9 +22,11 @@ public final class CatalogStore: Sendable {
     /// Loads `gateway.catalog()`. On failure the previous table stays in service.
     @discardableResult
     public func reload() async throws -> Int {
-        let rows = try await client.query("select gateway.catalog()::text", logger: logger)
-        var json = "[]"
-        for try await (text) in rows.decode(String.self) { json = text }
+        let json = try await pool.withConnection { [logger] connection in
+            var json = "[]"
+            for try await text in try await connection.query("select gateway.catalog()::text", logger: logger).decode(String.self) { json = text }
+            return json
+        }
         let routes = try JSONDecoder().decode([RouteDefinition].self, from: Data(json.utf8))
         table.withLockedValue { $0 = RouteTable(routes: routes) }
         logger.debug("route catalog loaded", metadata: ["routes": "\(routes.count)"])

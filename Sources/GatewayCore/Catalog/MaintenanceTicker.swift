@@ -6,15 +6,15 @@ import PostgresNIO
 /// inside each job lets one do the work. Refreshes may outlast the request statement_timeout, so
 /// the call runs in a transaction with a longer one of its own.
 enum MaintenanceTicker {
-    static func service(client: PostgresClient, interval: Duration, statementTimeout: Duration, logger: Logger) -> PeriodicTask {
+    static func service(pool: DatabasePool, interval: Duration, statementTimeout: Duration, logger: Logger) -> PeriodicTask {
         PeriodicTask(name: "maintenance", interval: interval, runsAtStart: true, logger: logger) {
-            let done = try await tick(client: client, statementTimeout: statementTimeout, logger: logger)
+            let done = try await tick(pool: pool, statementTimeout: statementTimeout, logger: logger)
             logger.debug("maintenance", metadata: ["result": "\(done)"])
         }
     }
 
-    static func tick(client: PostgresClient, statementTimeout: Duration, logger: Logger) async throws -> String {
-        try await client.withConnection { connection in
+    static func tick(pool: DatabasePool, statementTimeout: Duration, logger: Logger) async throws -> String {
+        try await pool.withConnection { connection in
             try await connection.query("begin", logger: logger)
             do {
                 let milliseconds = statementTimeout.components.seconds * 1000

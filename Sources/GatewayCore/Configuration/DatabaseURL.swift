@@ -38,32 +38,21 @@ public struct DatabaseURL: Sendable {
         }
     }
 
-    public static func configuration(from text: String) throws -> PostgresClient.Configuration {
-        try DatabaseURL(text).clientConfiguration
-    }
-
-    public var clientConfiguration: PostgresClient.Configuration {
+    /// For every connection the gateway opens (the pool's, the LISTEN connection, a stream's). A
+    /// server that has not answered in `connectTimeout` counts as down.
+    public func connectionConfiguration(connectTimeout: Duration = .seconds(3)) throws -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
         if let unixSocketPath {
-            return .init(unixSocketPath: unixSocketPath, username: username, password: password, database: database)
+            configuration = .init(unixSocketPath: unixSocketPath, username: username, password: password, database: database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS = switch self.tls {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
         }
-        let tls: PostgresClient.Configuration.TLS = switch self.tls {
-        case .disable: .disable
-        case .prefer: .prefer(.makeClientConfiguration())
-        case .require: .require(.makeClientConfiguration())
-        }
-        return .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
-    }
-
-    /// For the single long-lived connection that LISTENs for catalog changes.
-    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
-        if let unixSocketPath {
-            return .init(unixSocketPath: unixSocketPath, username: username, password: password, database: database)
-        }
-        let tls: PostgresConnection.Configuration.TLS = switch self.tls {
-        case .disable: .disable
-        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        }
-        return .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.connectTimeout = TimeAmount(connectTimeout)
+        return configuration
     }
 }

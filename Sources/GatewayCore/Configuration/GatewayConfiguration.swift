@@ -10,7 +10,8 @@ public struct GatewayConfiguration: Sendable {
     public var hostname: String
     public var port: Int
     public var database: DatabaseURL
-    public var postgres: PostgresClient.Configuration
+    /// PostgreSQL connections kept open for requests (`DatabasePool`).
+    public var poolSize: Int
     public var logLevel: Logger.Level
     public var auth: AuthConfiguration
     public var rateLimitBackend: RateLimitBackend = .memory
@@ -29,7 +30,7 @@ public struct GatewayConfiguration: Sendable {
     public var accessTokenLifetimeSeconds: Int = 900
 
     /// Two pooled connections per core (PostgreSQL's rule of thumb), shared out over the event
-    /// loops (`LoopLocalPools`): more only queue inside PostgreSQL, where they lengthen the tail;
+    /// loops (`DatabasePool`): more only queue inside PostgreSQL, where they lengthen the tail;
     /// fewer cost throughput under many clients. Measured on 2 cores, a trivial call at 50
     /// clients, three runs each: pool 2 → 1,790–1,860 req/s; pool 4 → 1,920–2,230; pool 6 →
     /// 1,600–1,760; pool 8 → 1,590–2,060. Requests beyond it wait in the gateway for a free
@@ -41,9 +42,7 @@ public struct GatewayConfiguration: Sendable {
         self.hostname = hostname
         self.port = port
         self.database = try DatabaseURL(databaseURL)
-        self.postgres = database.clientConfiguration
-        self.postgres.options.connectTimeout = .seconds(3)
-        self.postgres.options.maximumConnections = poolSize
+        self.poolSize = max(1, poolSize)
         self.auth = auth
         self.logLevel = logLevel
     }

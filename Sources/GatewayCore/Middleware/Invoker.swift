@@ -13,7 +13,7 @@ struct Invoker: Sendable {
         var headers: String?
     }
 
-    let pools: LoopLocalPools
+    let pool: DatabasePool
     let logger: Logger
     /// A request waits no longer than this for the database (a connection, then the answer); past
     /// it the caller gets a 503 rather than a hung request. Longer than the role's statement_timeout,
@@ -25,14 +25,15 @@ struct Invoker: Sendable {
         let query: PostgresQuery = """
             select body, status, headers from gateway.invoke(\(identity.role.rawValue), \(identity.claimsJSON), \(readOnly), \(call.sql), \(arguments)::jsonb, \(identity.clientAddress))
             """
-        let client = pools.current  // the pool of this request's event loop: no thread hand-off
         do {
-            return try await withDeadline(deadline) { [logger] in
-                let rows = try await client.query(query, logger: logger)
-                for try await (body, status, headers) in rows.decode((String?, Int?, String?).self) {
-                    return Result(body: body, status: status, headers: headers)
+            return try await withDeadline(deadline) { [pool, logger] in
+                try await pool.withConnection { connection in
+                    let rows = try await connection.query(query, logger: logger)
+                    for try await (body, status, headers) in rows.decode((String?, Int?, String?).self) {
+                        return Result(body: body, status: status, headers: headers)
+                    }
+                    return Result(body: nil, status: nil, headers: nil)
                 }
-                return Result(body: nil, status: nil, headers: nil)
             }
         } catch let problem as Problem {
             throw problem

@@ -4,17 +4,19 @@ import PostgresNIO
 /// Buckets in `gateway.rate_limits`, so several gateways share one limit. The same GCRA runs in
 /// `gateway.rate_limit_take`, atomically under a row lock.
 public struct PostgresRateLimitStore: RateLimitStore {
-    let pools: LoopLocalPools
+    let pool: DatabasePool
     let logger: Logger
 
     public func take(bucket: String, requests: Int, windowSeconds: Int) async throws -> RateDecision {
         let window = Double(windowSeconds * 1000)
-        let rows = try await pools.current.query(
-            "select allowed, remaining, retry_after_ms, reset_ms from gateway.rate_limit_take(\(bucket), \(Int32(clamping: requests)), \(window))",
-            logger: logger)
-        for try await (allowed, remaining, retryAfter, reset) in rows.decode((Bool, Int, Double, Double).self) {
-            return RateDecision(allowed: allowed, remaining: remaining, retryAfter: retryAfter / 1000, reset: reset / 1000)
+        return try await pool.withConnection { [logger] connection in
+            let rows = try await connection.query(
+                "select allowed, remaining, retry_after_ms, reset_ms from gateway.rate_limit_take(\(bucket), \(Int32(clamping: requests)), \(window))",
+                logger: logger)
+            for try await (allowed, remaining, retryAfter, reset) in rows.decode((Bool, Int, Double, Double).self) {
+                return RateDecision(allowed: allowed, remaining: remaining, retryAfter: retryAfter / 1000, reset: reset / 1000)
+            }
+            throw Problem.internalError(cause: "gateway.rate_limit_take returned no row")
         }
-        throw Problem.internalError(cause: "gateway.rate_limit_take returned no row")
     }
 }

@@ -4,9 +4,11 @@ import PostgresNIO
 /// Deletes full buckets from the shared table once a minute, so it stays as small as the set of
 /// callers seen in the last window.
 enum RateLimitSweeper {
-    static func service(client: PostgresClient, logger: Logger) -> PeriodicTask {
+    static func service(pool: DatabasePool, logger: Logger) -> PeriodicTask {
         PeriodicTask(name: "rate-limit sweep", interval: .seconds(60), failureLevel: .debug, logger: logger) {
-            try await client.query("select gateway.rate_limit_sweep()", logger: logger)
+            try await pool.withConnection { connection in
+                for try await _ in try await connection.query("select gateway.rate_limit_sweep()", logger: logger) {}
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ import PostgresNIO
 /// `/health` and `/live` say the process serves; `/ready` says the database answers too, so a
 /// load balancer sends traffic only where requests can succeed.
 struct HealthRoutes {
-    let client: PostgresClient
+    let pool: DatabasePool
     let catalog: CatalogStore
     let health: DatabaseHealth
     /// A readiness probe must answer quickly even when the database does not.
@@ -27,10 +27,11 @@ struct HealthRoutes {
 
     private func databaseAnswers(logger: Logger) async -> Bool {
         do {
-            return try await withDeadline(readinessTimeout) { [client] in
-                let rows = try await client.query("select 1 as one", logger: logger)
-                for try await _ in rows {}
-                return true
+            return try await withDeadline(readinessTimeout) { [pool] in
+                try await pool.withConnection { connection in
+                    for try await _ in try await connection.query("select 1 as one", logger: logger) {}
+                    return true
+                }
             }
         } catch {
             logger.debug("readiness query failed", metadata: ["error": "\(String(reflecting: error))"])

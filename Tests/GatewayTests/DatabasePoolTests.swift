@@ -1,0 +1,135 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Testing
+@testable import GatewayCore
+
+/// Runs its calls on one event loop's thread, as the gateway's request handlers run.
+private actor OnLoop {
+    let loop: any EventLoop
+    init(_ loop: any EventLoop) { self.loop = loop }
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+
+    func lease(_ pool: DatabasePool) async throws -> PostgresConnection { try await pool.lease() }
+}
+
+@Suite("The gateway's PostgreSQL pool", .serialized)
+struct DatabasePoolTests {
+    /// A pool over the test database on `loops` event loops, running; ends with the test.
+    private static func withPool(size: Int, loops: Int = 2, url: String? = nil,
+                                 _ body: (DatabasePool, [any EventLoop]) async throws -> Void) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
+        let pool = DatabasePool(configuration: try DatabaseURL(url ?? TestEnvironment.gatewayURL()).connectionConfiguration(),
+                                size: size, group: group, logger: Logger(label: "test"))
+        let running = Task { try await pool.run() }
+        do {
+            try await body(pool, Array(group.makeIterator()))
+        } catch {
+            running.cancel()
+            _ = await running.result
+            try await group.shutdownGracefully()
+            throw error
+        }
+        running.cancel()
+        _ = await running.result
+        try await group.shutdownGracefully()
+    }
+
+    private static func eventually(_ condition: () -> Bool) async throws {
+        for _ in 0..<100 where !condition() { try await Task.sleep(for: .milliseconds(50)) }
+    }
+
+    private static func backend(_ connection: PostgresConnection) async throws -> Int {
+        for try await pid in try await connection.query("select pg_backend_pid()", logger: Logger(label: "test")).decode(Int.self) {
+            return pid
+        }
+        throw TestEnvironment.Missing(name: "pg_backend_pid")
+    }
+
+    @Test func connectionsAreSpreadOverTheLoops() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 3)
+        defer { try? group.syncShutdownGracefully() }
+        let configuration = try DatabaseURL("postgres://nobody@127.0.0.1:1/none?sslmode=disable").connectionConfiguration()
+        let pool = { (size: Int) in DatabasePool(configuration: configuration, size: size, group: group, logger: Logger(label: "test")) }
+        #expect(pool(7).slotLoops == [0, 1, 2, 0, 1, 2, 0])
+        #expect(pool(2).slotLoops == [0, 1])
+        #expect(pool(1).slotLoops == [0], "a pool of one stays one connection")
+        #expect(pool(0).slotLoops == [0])
+    }
+
+    @Test func ownLoopFirstThenAnyIdleThenTheFirstReleased() async throws {
+        try await Self.withPool(size: 4) { pool, loops in
+            try await Self.eventually { pool.idleCounts == [2, 2] }
+            #expect(pool.idleCounts == [2, 2])
+            let (first, second) = (OnLoop(loops[0]), OnLoop(loops[1]))
+
+            let a = try await first.lease(pool), b = try await first.lease(pool)
+            #expect(a.eventLoop === loops[0] && b.eventLoop === loops[0], "a request takes its own loop's connections first")
+            let c = try await first.lease(pool)
+            #expect(c.eventLoop === loops[1], "then another loop's idle one, rather than waiting")
+            let d = try await second.lease(pool)
+            #expect(d.eventLoop === loops[1])
+
+            // Everything taken: a request on the first loop waits for whichever is released first,
+            // here the second loop's, not for one of its own loop's slow ones.
+            let waiting = Task { try await first.lease(pool) }
+            try await Task.sleep(for: .milliseconds(100))
+            pool.release(d)
+            let got = try await waiting.value
+            #expect(got === d)
+            #expect(try await Self.backend(got) > 0, "the handed-over connection works")
+            for connection in [a, b, c, got] { pool.release(connection) }
+            #expect(pool.idleCounts == [2, 2])
+        }
+    }
+
+    @Test func aCancelledWaiterLeavesTheQueue() async throws {
+        try await Self.withPool(size: 1, loops: 1) { pool, loops in
+            let held = try await OnLoop(loops[0]).lease(pool)
+            let waiting = Task { try await pool.lease() }
+            try await Task.sleep(for: .milliseconds(100))
+            waiting.cancel()
+            await #expect(throws: CancellationError.self) { try await waiting.value }
+            pool.release(held)
+            #expect(pool.idleCounts == [1], "released to the pool, not to the cancelled request")
+        }
+    }
+
+    @Test func aConnectionPostgreSQLEndsIsReplaced() async throws {
+        try await Self.withPool(size: 1, loops: 1) { pool, _ in
+            let before = try await pool.withConnection { try await Self.backend($0) }
+            try await TestEnvironment.psql("select pg_terminate_backend(\(before))")
+            var after = before
+            for _ in 0..<50 where after == before {
+                after = (try? await pool.withConnection { try await Self.backend($0) }) ?? before
+                if after == before { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(after != before, "a new backend serves the next request")
+        }
+    }
+
+    @Test func withTheDatabaseUnreachableARequestFailsInsteadOfWaiting() async throws {
+        try await Self.withPool(size: 2, url: "postgres://nobody@127.0.0.1:1/none?sslmode=disable") { pool, _ in
+            await #expect(throws: PSQLError.self, "the connection error, long before the deadline's 503") {
+                try await withDeadline(.seconds(10)) { try await pool.withConnection { _ in true } }
+            }
+        }
+    }
+
+    @Test func afterShutdownRequestsGetA503() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pool = DatabasePool(configuration: try DatabaseURL(TestEnvironment.gatewayURL()).connectionConfiguration(),
+                                size: 1, group: group, logger: Logger(label: "test"))
+        let running = Task { try await pool.run() }
+        let held = try await pool.lease()
+        let waiting = Task { try await pool.lease() }
+        try await Task.sleep(for: .milliseconds(100))
+        running.cancel()
+        _ = await running.result
+        await #expect(throws: Problem.self, "the waiting request") { try await waiting.value }
+        await #expect(throws: Problem.self, "a new request") { try await pool.lease() }
+        pool.release(held)
+        try await group.shutdownGracefully()
+    }
+}
