@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PostgresNIO
@@ -74,7 +75,7 @@ struct DatabasePoolTests {
             // Everything taken: a request on the first loop waits for whichever is released first,
             // here the second loop's, not for one of its own loop's slow ones.
             let waiting = Task { try await first.lease(pool) }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Self.eventually { pool.waitingCount == 1 }
             pool.release(d)
             let got = try await waiting.value
             #expect(got === d)
@@ -84,11 +85,54 @@ struct DatabasePoolTests {
         }
     }
 
+    @Test func aReleasedConnectionPrefersAWaiterOfItsLoopButPassesNobodyOverForLong() async throws {
+        try await Self.withPool(size: 2) { pool, loops in
+            try await Self.eventually { pool.idleCounts == [1, 1] }
+            let (first, second) = (OnLoop(loops[0]), OnLoop(loops[1]))
+            let own = try await first.lease(pool)
+            let other = try await second.lease(pool)
+            #expect(own.eventLoop === loops[0] && other.eventLoop === loops[1])
+            // Who got a connection, in order (a wrong order fails the test instead of hanging it).
+            let served = NIOLockedValueBox<[(name: String, connection: PostgresConnection)]>([])
+            func wait(_ name: String, on loop: OnLoop) {
+                Task {
+                    let connection = try await loop.lease(pool)
+                    served.withLockedValue { $0.append((name, connection)) }
+                }
+            }
+            func lastServed(after count: Int) async throws -> (name: String, connection: PostgresConnection)? {
+                try await Self.eventually { served.withLockedValue { $0.count } == count }
+                return served.withLockedValue { $0.count == count ? $0.last : nil }
+            }
+
+            wait("oldest", on: first)
+            try await Self.eventually { pool.waitingCount == 1 }
+            var held = other
+            for round in 1...DatabasePool.maxSkips {
+                wait("younger \(round)", on: second)
+                try await Self.eventually { pool.waitingCount == 2 }
+                pool.release(held)
+                let next = try await lastServed(after: round)
+                #expect(next?.name == "younger \(round)", "the waiter of the connection's own loop first")
+                held = try #require(next?.connection)
+            }
+            wait("youngest", on: second)
+            try await Self.eventually { pool.waitingCount == 2 }
+            pool.release(held)
+            #expect(try await lastServed(after: DatabasePool.maxSkips + 1)?.name == "oldest",
+                    "passed over \(DatabasePool.maxSkips) times: its turn, whatever the loop")
+            pool.release(own)
+            #expect(try await lastServed(after: DatabasePool.maxSkips + 2)?.name == "youngest")
+            served.withLockedValue { $0.suffix(2) }.forEach { pool.release($0.connection) }
+            #expect(pool.idleCounts == [1, 1])
+        }
+    }
+
     @Test func aCancelledWaiterLeavesTheQueue() async throws {
         try await Self.withPool(size: 1, loops: 1) { pool, loops in
             let held = try await OnLoop(loops[0]).lease(pool)
             let waiting = Task { try await pool.lease() }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Self.eventually { pool.waitingCount == 1 }
             waiting.cancel()
             await #expect(throws: CancellationError.self) { try await waiting.value }
             pool.release(held)
@@ -124,7 +168,7 @@ struct DatabasePoolTests {
         let running = Task { try await pool.run() }
         let held = try await pool.lease()
         let waiting = Task { try await pool.lease() }
-        try await Task.sleep(for: .milliseconds(100))
+        try await Self.eventually { pool.waitingCount == 1 }
         running.cancel()
         _ = await running.result
         await #expect(throws: Problem.self, "the waiting request") { try await waiting.value }
