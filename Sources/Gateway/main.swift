@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatewayCore
 import NIOCore
 import NIOPosix
 
@@ -6,6 +7,7 @@ import NIOPosix
 // threads and the cooperative pool several times (perf showed ~9% of CPU in task switches).
 // Must happen before any concurrency code runs, hence no @main on the command.
 _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+LazyMetadataLogHandler.bootstrap()
 
 /// In an async function `run()` resolves to the async requirement (at top level it did not).
 func runAsync(_ command: any AsyncParsableCommand) async throws {
