@@ -71,6 +71,10 @@ begin
          case when claimed and raised_at + claim_after * interval '1 s' < anchor then engineer end,
          case when claimed and raised_at + claim_after * interval '1 s' < anchor then raised_at + claim_after * interval '1 s' end
     from generated_handoffs;
+  -- The first-action trigger finds the handoffs of the new steps' sessions through an array of
+  -- them; with statistics from before these inserts the planner scans the table once per array
+  -- element instead (a million handoffs: over 30 minutes, not seconds).
+  analyze flowpilot.session_handoffs;
   insert into flowpilot.ai_session_steps (account_id, session_id, actor, content, created_by, created_at)
   select account, session_id, 'human', 'Took over and replied', engineer, raised_at + (claim_after + act_after) * interval '1 s'
     from generated_handoffs
