@@ -155,9 +155,16 @@ struct DatabasePoolTests {
 
     @Test func withTheDatabaseUnreachableARequestFailsInsteadOfWaiting() async throws {
         try await Self.withPool(size: 2, url: "postgres://nobody@127.0.0.1:1/none?sslmode=disable") { pool, _ in
-            await #expect(throws: PSQLError.self, "the connection error, long before the deadline's 503") {
+            let error = await #expect(throws: DatabasePool.ConnectionFailed.self, "the connection error, long before the deadline's 503") {
                 try await withDeadline(.seconds(10)) { try await pool.withConnection { _ in true } }
             }
+            #expect(error?.underlying is PSQLError)
+            // Whatever PostgreSQL said (a refused login is 28P01, a 401 from a request's statement),
+            // the caller gets a 503 that names nothing of the database.
+            let problem = DatabaseErrorMapping.problem(for: try #require(error), role: .authenticated)
+            #expect(problem.status == .serviceUnavailable)
+            #expect(problem.headers[.retryAfter] == "5")
+            #expect(problem.internalCause?.contains("PSQLError") == true, "the cause is for the log")
         }
     }
 

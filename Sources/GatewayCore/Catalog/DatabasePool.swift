@@ -16,6 +16,13 @@ import ServiceLifecycle
 /// free. The queue bends a little: a released connection goes to an early waiter of its own loop
 /// before an older waiter of another loop, but no waiter is passed over more than `maxSkips` times.
 final class DatabasePool: Service, Sendable {
+    /// The pool could not open a connection: the database is down, or refuses the gateway's own
+    /// login. Never the caller's doing, whatever SQLSTATE PostgreSQL sent (a refused login is 28P01,
+    /// which from a request's own statement would mean 401).
+    struct ConnectionFailed: Error {
+        let underlying: any Error
+    }
+
     private struct Waiter {
         let id: Int
         let loop: Int
@@ -154,7 +161,7 @@ final class DatabasePool: Service, Sendable {
                 connection = try await PostgresConnection.connect(on: loop, configuration: configuration, id: slot, logger: logger)
             } catch {
                 logger.debug("database connection failed", metadata: ["slot": "\(slot)", "error": "\(String(reflecting: error))"])
-                failWaitersIfNoneOpen(error)
+                failWaitersIfNoneOpen(ConnectionFailed(underlying: error))
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(5))
                 continue
@@ -175,7 +182,7 @@ final class DatabasePool: Service, Sendable {
     }
 
     /// With no connection open, a waiting request would wait out its deadline for nothing.
-    private func failWaitersIfNoneOpen(_ error: any Error) {
+    private func failWaitersIfNoneOpen(_ error: ConnectionFailed) {
         let waiters = state.withLockedValue { state -> [Waiter] in
             guard state.open == 0 else { return [] }
             defer { state.waiters = [] }

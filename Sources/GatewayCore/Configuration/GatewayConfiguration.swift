@@ -42,7 +42,7 @@ public struct GatewayConfiguration: Sendable {
         self.hostname = hostname
         self.port = port
         self.database = try DatabaseURL(databaseURL)
-        self.poolSize = max(1, poolSize)
+        self.poolSize = poolSize  // the pool opens at least one
         self.auth = auth
         self.logLevel = logLevel
     }

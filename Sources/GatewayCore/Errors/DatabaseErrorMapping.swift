@@ -7,6 +7,11 @@ import PostgresNIO
 /// (its own words); a 5xx says nothing about SQL, only the request id that finds it in the log.
 enum DatabaseErrorMapping {
     static func problem(for error: any Error, role: DatabaseRole) -> Problem {
+        if let failed = error as? DatabasePool.ConnectionFailed {
+            var problem = Problem.unavailable("The database is unavailable; retry shortly")
+            problem.internalCause = String(reflecting: failed.underlying)
+            return problem
+        }
         guard let error = error as? PSQLError else {
             return .internalError(cause: String(reflecting: error))
         }
