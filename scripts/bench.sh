@@ -50,6 +50,12 @@ trap 'kill $GATEWAY_PID $COLD_PID 2>/dev/null' EXIT
 for port in $PORT $COLD_PORT; do
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/ready" && break; sleep 0.1; done
 done
+# Another server on one of the ports would answer /ready and every request with 401: measure ours only.
+if ! kill -0 $GATEWAY_PID $COLD_PID 2>/dev/null \
+   || ! curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$COLD_PORT/api/v1/test/whoami"; then
+  echo "bench: the gateways on ports $PORT and $COLD_PORT did not start or do not accept the bench token (port in use?); see $OUT/gateway*.log" >&2
+  exit 1
+fi
 
 REPORT=$OUT/report.md
 {
@@ -69,13 +75,11 @@ wrk_json() {
   wrk -t"$threads" -c"$1" -d"${SECONDS_PER_RUN}s" -H "Authorization: Bearer $2" -s bench/latency.lua "http://127.0.0.1:${4:-$COLD_PORT}$3" | tail -1
 }
 
-declare -A GATEWAY_RPS
 while read -r name path; do
   [ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
   for c in $CONNECTIONS; do
     line=$(wrk_json "$c" "$TOKEN" "$path")
     rps=$(echo "$line" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rps"])')
-    GATEWAY_RPS[$name.$c]=$rps
     echo "$line" | python3 -c "import json,sys; d=json.load(sys.stdin); print(f'| $name | $c | {d[\"rps\"]:.0f} | {d[\"p50\"]:.2f} | {d[\"p95\"]:.2f} | {d[\"p99\"]:.2f} | {d[\"errors\"]} |')" >> "$REPORT"
     echo "bench: $name at $c connections: $line"
   done
@@ -94,25 +98,52 @@ select set_config('request.jwt.claims', '$CLAIMS_SQL', true);
 select (api.test_whoami())::text;
 commit;
 SQL
+# pgbench_run CONNECTIONS SCRIPT: transactions/s and average latency of one pgbench run.
+pgbench_run() {
+  pgbench "$AUTH" -n -M extended -c "$1" -j 2 -T "$SECONDS_PER_RUN" -f "$OUT/$2.sql" 2>&1 \
+    | awk '/^tps = /{tps=$3} /^latency average/{lat=$4} END {print tps, lat}'
+}
 {
   echo
   echo "## The same SQL without HTTP (pgbench, as authenticator, extended protocol)"
   echo
-  echo "| script | connections | transactions/s | avg latency ms | gateway req/s ÷ pgbench tps |"
-  echo "|---|---:|---:|---:|---:|"
+  echo "| script | connections | transactions/s | avg latency ms |"
+  echo "|---|---:|---:|---:|"
 } >> "$REPORT"
 for script in invoke transaction; do
   for c in $CONNECTIONS; do
-    result=$(pgbench "$AUTH" -n -M extended -c "$c" -j 2 -T "$SECONDS_PER_RUN" -f "$OUT/$script.sql" 2>&1)
-    tps=$(echo "$result" | awk '/^tps = /{print $3}')
-    latency=$(echo "$result" | awk '/^latency average/{print $4}')
-    ratio=""
-    if [ "$script" = invoke ] && [ -n "${GATEWAY_RPS[whoami.$c]:-}" ]; then
-      ratio=$(python3 -c "print(f'{${GATEWAY_RPS[whoami.$c]} / $tps * 100:.0f}%')")
-    fi
-    echo "| $script | $c | ${tps%.*} | $latency | $ratio |" >> "$REPORT"
+    read -r tps latency < <(pgbench_run "$c" "$script")
+    echo "| $script | $c | ${tps%.*} | $latency |" >> "$REPORT"
     echo "bench: pgbench $script at $c: $tps tps"
   done
+done
+
+# The ratio from back-to-back pairs: on a shared machine throughput drifts by 10–20 % over
+# minutes, so a gateway run and a pgbench run minutes apart compare the drift as much as the two.
+RATIO_ROUNDS=${BENCH_RATIO_ROUNDS:-3}
+{
+  echo
+  echo "## Gateway ÷ pgbench, whoami against its own SQL, $RATIO_ROUNDS back-to-back pairs per row"
+  echo
+  echo "| connections | gateway req/s | pgbench tps | ratio per pair | median ratio |"
+  echo "|---:|---|---|---|---:|"
+} >> "$REPORT"
+for c in $CONNECTIONS; do
+  pairs=""
+  for _ in $(seq 1 "$RATIO_ROUNDS"); do
+    read -r rps errors < <(wrk_json "$c" "$TOKEN" /api/v1/test/whoami | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rps"], d["errors"])')
+    [ "$errors" = 0 ] || { echo "bench: whoami answered $errors errors at $c connections; no ratio from that" >&2; exit 1; }
+    read -r tps _ < <(pgbench_run "$c" invoke)
+    pairs="$pairs $rps:$tps"
+  done
+  python3 - "$c" $pairs >> "$REPORT" <<'PY'
+import statistics, sys
+c, pairs = sys.argv[1], [tuple(map(float, p.split(":"))) for p in sys.argv[2:]]
+ratios = [g / p * 100 for g, p in pairs]
+print(f"| {c} | {' / '.join(f'{g:.0f}' for g, _ in pairs)} | {' / '.join(f'{p:.0f}' for _, p in pairs)} "
+      f"| {' / '.join(f'{r:.0f} %' for r in ratios)} | {statistics.median(ratios):.0f} % |")
+PY
+  echo "bench: gateway ÷ pgbench at $c:$pairs"
 done
 
 [ "${BENCH_HOTDASH:-1}" = 1 ] && . scripts/bench-hotdash.sh
