@@ -79,7 +79,6 @@ while read -r name path; do
   [ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
   for c in $CONNECTIONS; do
     line=$(wrk_json "$c" "$TOKEN" "$path")
-    rps=$(echo "$line" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rps"])')
     echo "$line" | python3 -c "import json,sys; d=json.load(sys.stdin); print(f'| $name | $c | {d[\"rps\"]:.0f} | {d[\"p50\"]:.2f} | {d[\"p95\"]:.2f} | {d[\"p99\"]:.2f} | {d[\"errors\"]} |')" >> "$REPORT"
     echo "bench: $name at $c connections: $line"
   done
