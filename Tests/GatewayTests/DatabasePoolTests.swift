@@ -48,6 +48,19 @@ struct DatabasePoolTests {
         throw TestEnvironment.Missing(name: "pg_backend_pid")
     }
 
+    @Test("firstRow gives the first row, nil for none, and leaves the connection ready for the next query")
+    func firstRow() async throws {
+        try await Self.withPool(size: 1) { pool, _ in
+            let logger = Logger(label: "test")
+            let first = try await pool.firstRow("select n from generate_series(7, 9) n", logger: logger)
+            #expect(try first?.decode(Int.self) == 7)
+            #expect(try await pool.firstRow("select 1 where false", logger: logger) == nil)
+            let next = try await pool.firstRow("select 'after'::text", logger: logger)
+            #expect(try next?.decode(String.self) == "after")
+            #expect(pool.idleCounts.reduce(0, +) == 1)
+        }
+    }
+
     @Test func connectionsAreSpreadOverTheLoops() throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 3)
         defer { try? group.syncShutdownGracefully() }

@@ -22,11 +22,7 @@ public final class CatalogStore: Sendable {
     /// Loads `gateway.catalog()`. On failure the previous table stays in service.
     @discardableResult
     public func reload() async throws -> Int {
-        let json = try await pool.withConnection { [logger] connection in
-            var json = "[]"
-            for try await text in try await connection.query("select gateway.catalog()::text", logger: logger).decode(String.self) { json = text }
-            return json
-        }
+        let json = try await pool.firstRow("select gateway.catalog()::text", logger: logger)?.decode(String.self) ?? "[]"
         let routes = try JSONDecoder().decode([RouteDefinition].self, from: Data(json.utf8))
         table.withLockedValue { $0 = RouteTable(routes: routes) }
         logger.debug("route catalog loaded", metadata: ["routes": "\(routes.count)"])

@@ -73,6 +73,15 @@ final class DatabasePool: Service, Sendable {
         return try await body(connection)
     }
 
+    /// The first row of a query's answer, or nil when it has none (the rest is drained by
+    /// PostgresNIO before the connection serves again).
+    nonisolated(nonsending) func firstRow(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRow? {
+        try await withConnection { connection in
+            for try await row in try await connection.query(query, logger: logger) { return row }
+            return nil
+        }
+    }
+
     /// Idle connections by event loop, and requests waiting (for tests).
     var idleCounts: [Int] { state.withLockedValue { $0.idle.map(\.count) } }
     var waitingCount: Int { state.withLockedValue { $0.waiters.count } }

@@ -27,13 +27,9 @@ struct Invoker: Sendable {
             """
         do {
             return try await withDeadline(deadline) { [pool, logger] in
-                try await pool.withConnection { connection in
-                    let rows = try await connection.query(query, logger: logger)
-                    for try await (body, status, headers) in rows.decode((String?, Int?, String?).self) {
-                        return Result(body: body, status: status, headers: headers)
-                    }
-                    return Result(body: nil, status: nil, headers: nil)
-                }
+                guard let row = try await pool.firstRow(query, logger: logger) else { return Result(body: nil, status: nil, headers: nil) }
+                let (body, status, headers) = try row.decode((String?, Int?, String?).self)
+                return Result(body: body, status: status, headers: headers)
             }
         } catch let problem as Problem {
             throw problem

@@ -9,14 +9,11 @@ public struct PostgresRateLimitStore: RateLimitStore {
 
     public func take(bucket: String, requests: Int, windowSeconds: Int) async throws -> RateDecision {
         let window = Double(windowSeconds * 1000)
-        return try await pool.withConnection { [logger] connection in
-            let rows = try await connection.query(
-                "select allowed, remaining, retry_after_ms, reset_ms from gateway.rate_limit_take(\(bucket), \(Int32(clamping: requests)), \(window))",
-                logger: logger)
-            for try await (allowed, remaining, retryAfter, reset) in rows.decode((Bool, Int, Double, Double).self) {
-                return RateDecision(allowed: allowed, remaining: remaining, retryAfter: retryAfter / 1000, reset: reset / 1000)
-            }
-            throw Problem.internalError(cause: "gateway.rate_limit_take returned no row")
-        }
+        guard let row = try await pool.firstRow(
+            "select allowed, remaining, retry_after_ms, reset_ms from gateway.rate_limit_take(\(bucket), \(Int32(clamping: requests)), \(window))",
+            logger: logger)
+        else { throw Problem.internalError(cause: "gateway.rate_limit_take returned no row") }
+        let (allowed, remaining, retryAfter, reset) = try row.decode((Bool, Int, Double, Double).self)
+        return RateDecision(allowed: allowed, remaining: remaining, retryAfter: retryAfter / 1000, reset: reset / 1000)
     }
 }

@@ -6,9 +6,7 @@ import PostgresNIO
 enum RateLimitSweeper {
     static func service(pool: DatabasePool, logger: Logger) -> PeriodicTask {
         PeriodicTask(name: "rate-limit sweep", interval: .seconds(60), failureLevel: .debug, logger: logger) {
-            try await pool.withConnection { connection in
-                for try await _ in try await connection.query("select gateway.rate_limit_sweep()", logger: logger) {}
-            }
+            _ = try await pool.firstRow("select gateway.rate_limit_sweep()", logger: logger)
         }
     }
 }

@@ -28,10 +28,7 @@ struct HealthRoutes {
     private func databaseAnswers(logger: Logger) async -> Bool {
         do {
             return try await withDeadline(readinessTimeout) { [pool] in
-                try await pool.withConnection { connection in
-                    for try await _ in try await connection.query("select 1 as one", logger: logger) {}
-                    return true
-                }
+                try await pool.firstRow("select 1 as one", logger: logger) != nil
             }
         } catch {
             logger.debug("readiness query failed", metadata: ["error": "\(String(reflecting: error))"])

@@ -10,12 +10,10 @@ struct OpenAPIRoutes {
 
     func add(to router: Router<GatewayContext>) {
         router.get("/api/openapi.json") { _, _ in
-            try await pool.withConnection { [logger] connection in
-                for try await document in try await connection.query("select gateway.openapi()::text", logger: logger).decode(String.self) {
-                    return JSONBody.response(document)
-                }
+            guard let row = try await pool.firstRow("select gateway.openapi()::text", logger: logger) else {
                 throw Problem.internalError(cause: "gateway.openapi() returned no row")
             }
+            return JSONBody.response(try row.decode(String.self))
         }
         router.get("/api/docs") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: DocsPage.html)))
