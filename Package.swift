@@ -21,12 +21,14 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
-        // libpq through its simple-query protocol: the Migrator runs whole files with it.
+        // libpq, the C client pgbench and psql use (Debian: libpq-dev).
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", providers: [.apt(["libpq-dev"])]),
+        // A blocking libpq connection: the Migrator's, and the gateway pool's (a thread each).
+        .target(name: "PGClient", dependencies: ["CLibPQ"]),
         .target(
             name: "MigratorCore",
             dependencies: [
-                "CLibPQ",
+                "PGClient",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -40,6 +42,7 @@ let package = Package(
         .target(
             name: "GatewayCore",
             dependencies: [
+                "PGClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -59,7 +62,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "MigratorTests", dependencies: ["MigratorCore"]),
+        .testTarget(name: "MigratorTests", dependencies: ["MigratorCore", "PGClient"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

@@ -1,6 +1,5 @@
 import Hummingbird
 import Logging
-import PostgresNIO
 import ServiceLifecycle
 
 /// The gateway application: the PostgreSQL pool and the catalog listener run as services; the
@@ -8,13 +7,13 @@ import ServiceLifecycle
 public func buildApplication(_ configuration: GatewayConfiguration) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "gateway")
     logger.logLevel = configuration.logLevel
-    let pool = DatabasePool(configuration: try configuration.database.connectionConfiguration(), size: configuration.poolSize, logger: logger)
+    let pool = DatabasePool(url: configuration.database.text, size: configuration.poolSize, logger: logger)
     let catalog = CatalogStore(pool: pool, logger: logger)
     let health = DatabaseHealth()
     let metrics = Metrics()
     let rateLimits: any RateLimitStore = switch configuration.rateLimitBackend {
     case .memory: MemoryRateLimitStore()
-    case .postgres: PostgresRateLimitStore(pool: pool, logger: logger)
+    case .postgres: PostgresRateLimitStore(pool: pool)
     }
 
     let router = Router(context: GatewayContext.self)
@@ -24,7 +23,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
         health: health,
         authenticator: Authenticator(verifier: try await JWTVerifier(configuration.auth)),
         rateLimits: rateLimits,
-        invoker: Invoker(pool: pool, logger: logger, deadline: configuration.databaseDeadline),
+        invoker: Invoker(pool: pool, deadline: configuration.databaseDeadline),
         streamer: RowStreamer(database: configuration.database, logger: logger),
         tokenIssuer: TokenIssuer(auth: configuration.auth, lifetimeSeconds: configuration.accessTokenLifetimeSeconds),
         responseCache: configuration.responseCacheTTL.map { ResponseCache(ttl: $0) },
@@ -35,7 +34,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
     router.get("/metrics") { _, _ in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
     }
-    OpenAPIRoutes(pool: pool, logger: logger).add(to: router)
+    OpenAPIRoutes(pool: pool).add(to: router)
 
     var services: [any Service] = [pool, CatalogListener(store: catalog, health: health, database: configuration.database, logger: logger)]
     if configuration.rateLimitBackend == .postgres { services.append(RateLimitSweeper.service(pool: pool, logger: logger)) }

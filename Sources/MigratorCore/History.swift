@@ -1,4 +1,5 @@
 import Foundation
+import PGClient
 
 /// One successful application of a script, as the history table remembers it.
 public struct AppliedScript: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import PGClient
 
 public struct MigratorOptions: Sendable {
     public var databaseURL: String
@@ -249,4 +250,9 @@ extension ISO8601DateFormatter {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter
     }
+}
+
+/// The single-quoted SQL literal for a string, for the few statements that cannot take parameters.
+func sqlLiteral(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
 }

@@ -1,199 +1,144 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import NIOCore
-import NIOPosix
-import PostgresNIO
+import PGClient
 import Testing
 @testable import GatewayCore
 
-/// Runs its calls on one event loop's thread, as the gateway's request handlers run.
-private actor OnLoop {
-    let loop: any EventLoop
-    init(_ loop: any EventLoop) { self.loop = loop }
-    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
-
-    func lease(_ pool: DatabasePool) async throws -> PostgresConnection { try await pool.lease() }
-}
-
 @Suite("The gateway's PostgreSQL pool", .serialized)
 struct DatabasePoolTests {
-    /// A pool over the test database on `loops` event loops, running; ends with the test.
-    private static func withPool(size: Int, loops: Int = 2, url: String? = nil,
-                                 _ body: (DatabasePool, [any EventLoop]) async throws -> Void) async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
-        let pool = DatabasePool(configuration: try DatabaseURL(url ?? TestEnvironment.gatewayURL()).connectionConfiguration(),
-                                size: size, group: group, logger: Logger(label: "test"))
+    /// A pool over the test database, running; ends with the test.
+    private static func withPool(size: Int, url: String? = nil, _ body: (DatabasePool) async throws -> Void) async throws {
+        let pool = DatabasePool(url: try url ?? TestEnvironment.gatewayURL(), size: size, logger: Logger(label: "test"))
         let running = Task { try await pool.run() }
-        do {
-            try await body(pool, Array(group.makeIterator()))
-        } catch {
-            running.cancel()
-            _ = await running.result
-            try await group.shutdownGracefully()
-            throw error
-        }
+        defer { running.cancel() }
+        try await body(pool)
         running.cancel()
         _ = await running.result
-        try await group.shutdownGracefully()
     }
 
     private static func eventually(_ condition: () -> Bool) async throws {
         for _ in 0..<100 where !condition() { try await Task.sleep(for: .milliseconds(50)) }
     }
 
-    private static func backend(_ connection: PostgresConnection) async throws -> Int {
-        for try await pid in try await connection.query("select pg_backend_pid()", logger: Logger(label: "test")).decode(Int.self) {
-            return pid
+    /// Keeps one connection busy until `release()`: the call blocks its thread, as a slow query does.
+    private final class Hold: Sendable {
+        private let gate = DispatchSemaphore(value: 0)
+        let call: Task<Void, any Error>
+
+        init(_ pool: DatabasePool) {
+            let gate = self.gate
+            call = Task { try await pool.withConnection { _ in gate.wait() } }
         }
-        throw TestEnvironment.Missing(name: "pg_backend_pid")
+
+        func release() async throws {
+            gate.signal()
+            try await call.value
+        }
     }
 
-    @Test("firstRow gives the first row, nil for none, and leaves the connection ready for the next query")
+    @Test("firstRow gives the first row as text, nil for none, and leaves the connection ready for the next call")
     func firstRow() async throws {
-        try await Self.withPool(size: 1) { pool, _ in
-            let logger = Logger(label: "test")
-            let first = try await pool.firstRow("select n from generate_series(7, 9) n", logger: logger)
-            #expect(try first?.decode(Int.self) == 7)
-            #expect(try await pool.firstRow("select 1 where false", logger: logger) == nil)
-            let next = try await pool.firstRow("select 'after'::text", logger: logger)
-            #expect(try next?.decode(String.self) == "after")
-            #expect(pool.idleCounts.reduce(0, +) == 1)
+        try await Self.withPool(size: 1) { pool in
+            let first = try await pool.firstRow("select n, n * $1::int, null::text from generate_series(7, 9) n", ["2"])
+            #expect(first == ["7", "14", nil])
+            let none = try await pool.firstRow("select 1 where false")
+            #expect(none == nil)
+            let after = try await pool.firstRow("select 'after'::text")
+            #expect(after == ["after"])
+            #expect(pool.waitingCount == 0 && pool.openCount == 1)
         }
     }
 
-    @Test func connectionsAreSpreadOverTheLoops() throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 3)
-        defer { try? group.syncShutdownGracefully() }
-        let configuration = try DatabaseURL("postgres://nobody@127.0.0.1:1/none?sslmode=disable").connectionConfiguration()
-        let pool = { (size: Int) in DatabasePool(configuration: configuration, size: size, group: group, logger: Logger(label: "test")) }
-        #expect(pool(7).slotLoops == [0, 1, 2, 0, 1, 2, 0])
-        #expect(pool(2).slotLoops == [0, 1])
-        #expect(pool(1).slotLoops == [0], "a pool of one stays one connection")
-        #expect(pool(0).slotLoops == [0])
-    }
-
-    @Test func ownLoopFirstThenAnyIdleThenTheFirstReleased() async throws {
-        try await Self.withPool(size: 4) { pool, loops in
-            try await Self.eventually { pool.idleCounts == [2, 2] }
-            #expect(pool.idleCounts == [2, 2])
-            let (first, second) = (OnLoop(loops[0]), OnLoop(loops[1]))
-
-            let a = try await first.lease(pool), b = try await first.lease(pool)
-            #expect(a.eventLoop === loops[0] && b.eventLoop === loops[0], "a request takes its own loop's connections first")
-            let c = try await first.lease(pool)
-            #expect(c.eventLoop === loops[1], "then another loop's idle one, rather than waiting")
-            let d = try await second.lease(pool)
-            #expect(d.eventLoop === loops[1])
-
-            // Everything taken: a request on the first loop waits for whichever is released first,
-            // here the second loop's, not for one of its own loop's slow ones.
-            let waiting = Task { try await first.lease(pool) }
+    @Test func callsWaitForTheFirstFreeConnectionInTheOrderTheyCame() async throws {
+        try await Self.withPool(size: 1) { pool in
+            let hold = Hold(pool)
+            try await Self.eventually { pool.waitingCount == 0 && pool.openCount == 1 }
+            let order = NIOLockedValueBox<[String]>([])
+            let first = Task { _ = try await pool.firstRow("select 1"); order.withLockedValue { $0.append("first") } }
             try await Self.eventually { pool.waitingCount == 1 }
-            pool.release(d)
-            let got = try await waiting.value
-            #expect(got === d)
-            #expect(try await Self.backend(got) > 0, "the handed-over connection works")
-            for connection in [a, b, c, got] { pool.release(connection) }
-            #expect(pool.idleCounts == [2, 2])
-        }
-    }
-
-    @Test func aReleasedConnectionPrefersAWaiterOfItsLoopButPassesNobodyOverForLong() async throws {
-        try await Self.withPool(size: 2) { pool, loops in
-            try await Self.eventually { pool.idleCounts == [1, 1] }
-            let (first, second) = (OnLoop(loops[0]), OnLoop(loops[1]))
-            let own = try await first.lease(pool)
-            let other = try await second.lease(pool)
-            #expect(own.eventLoop === loops[0] && other.eventLoop === loops[1])
-            // Who got a connection, in order (a wrong order fails the test instead of hanging it).
-            let served = NIOLockedValueBox<[(name: String, connection: PostgresConnection)]>([])
-            func wait(_ name: String, on loop: OnLoop) {
-                Task {
-                    let connection = try await loop.lease(pool)
-                    served.withLockedValue { $0.append((name, connection)) }
-                }
-            }
-            func lastServed(after count: Int) async throws -> (name: String, connection: PostgresConnection)? {
-                try await Self.eventually { served.withLockedValue { $0.count } == count }
-                return served.withLockedValue { $0.count == count ? $0.last : nil }
-            }
-
-            wait("oldest", on: first)
-            try await Self.eventually { pool.waitingCount == 1 }
-            var held = other
-            for round in 1...DatabasePool.maxSkips {
-                wait("younger \(round)", on: second)
-                try await Self.eventually { pool.waitingCount == 2 }
-                pool.release(held)
-                let next = try await lastServed(after: round)
-                #expect(next?.name == "younger \(round)", "the waiter of the connection's own loop first")
-                held = try #require(next?.connection)
-            }
-            wait("youngest", on: second)
+            let second = Task { _ = try await pool.firstRow("select 2"); order.withLockedValue { $0.append("second") } }
             try await Self.eventually { pool.waitingCount == 2 }
-            pool.release(held)
-            #expect(try await lastServed(after: DatabasePool.maxSkips + 1)?.name == "oldest",
-                    "passed over \(DatabasePool.maxSkips) times: its turn, whatever the loop")
-            pool.release(own)
-            #expect(try await lastServed(after: DatabasePool.maxSkips + 2)?.name == "youngest")
-            served.withLockedValue { $0.suffix(2) }.forEach { pool.release($0.connection) }
-            #expect(pool.idleCounts == [1, 1])
+            try await hold.release()
+            try await first.value
+            try await second.value
+            #expect(order.withLockedValue { $0 } == ["first", "second"])
         }
     }
 
     @Test func aCancelledWaiterLeavesTheQueue() async throws {
-        try await Self.withPool(size: 1, loops: 1) { pool, loops in
-            let held = try await OnLoop(loops[0]).lease(pool)
-            let waiting = Task { try await pool.lease() }
+        try await Self.withPool(size: 1) { pool in
+            let hold = Hold(pool)
+            try await Self.eventually { pool.openCount == 1 }
+            let waiting = Task { try await pool.firstRow("select 1") }
             try await Self.eventually { pool.waitingCount == 1 }
             waiting.cancel()
             await #expect(throws: CancellationError.self) { try await waiting.value }
-            pool.release(held)
-            #expect(pool.idleCounts == [1], "released to the pool, not to the cancelled request")
+            #expect(pool.waitingCount == 0)
+            try await hold.release()
+            let next = try await pool.firstRow("select 'next'::text")
+            #expect(next == ["next"], "the connection serves the next call")
+        }
+    }
+
+    @Test func aCallStillWaitingAtItsDeadlineGetsA503() async throws {
+        try await Self.withPool(size: 1) { pool in
+            let hold = Hold(pool)
+            try await Self.eventually { pool.openCount == 1 && pool.waitingCount == 0 }
+            let error = await #expect(throws: Problem.self, "while the only connection is still busy") {
+                try await pool.firstRow("select 1", deadline: .now + .milliseconds(200))
+            }
+            #expect(error?.status == .serviceUnavailable && error?.headers[.retryAfter] == "5")
+            #expect(pool.waitingCount == 0, "it left the queue")
+            try await hold.release()
         }
     }
 
     @Test func aConnectionPostgreSQLEndsIsReplaced() async throws {
-        try await Self.withPool(size: 1, loops: 1) { pool, _ in
-            let before = try await pool.withConnection { try await Self.backend($0) }
+        try await Self.withPool(size: 1) { pool in
+            let before = try #require(try await pool.firstRow("select pg_backend_pid()")?[0])
             try await TestEnvironment.psql("select pg_terminate_backend(\(before))")
-            var after = before
-            for _ in 0..<50 where after == before {
-                after = (try? await pool.withConnection { try await Self.backend($0) }) ?? before
-                if after == before { try await Task.sleep(for: .milliseconds(100)) }
+            // The call that finds the connection ended fails (a 503 for a request); the next is served.
+            let failed = await #expect(throws: PGError.self) { try await pool.firstRow("select pg_backend_pid()") }
+            #expect(DatabaseErrorMapping.problem(for: try #require(failed), role: .authenticated).status == .serviceUnavailable)
+            var after: String?
+            for _ in 0..<50 where after == nil {
+                after = try? await pool.firstRow("select pg_backend_pid()")?[0]
+                if after == nil { try await Task.sleep(for: .milliseconds(100)) }
             }
-            #expect(after != before, "a new backend serves the next request")
+            #expect(after != nil && after != before, "a new backend serves the next call")
         }
     }
 
-    @Test func withTheDatabaseUnreachableARequestFailsInsteadOfWaiting() async throws {
-        try await Self.withPool(size: 2, url: "postgres://nobody@127.0.0.1:1/none?sslmode=disable") { pool, _ in
-            let error = await #expect(throws: DatabasePool.ConnectionFailed.self, "the connection error, long before the deadline's 503") {
-                try await withDeadline(.seconds(10)) { try await pool.withConnection { _ in true } }
+    @Test func withTheDatabaseUnreachableACallFailsInsteadOfWaiting() async throws {
+        try await Self.withPool(size: 2, url: "postgres://nobody@127.0.0.1:1/none?sslmode=disable") { pool in
+            for _ in 0..<2 {  // the first waits for the first attempt to connect; the next fails at once
+                let error = await #expect(throws: DatabasePool.ConnectionFailed.self, "the connection error, long before the deadline's 503") {
+                    try await withDeadline(.seconds(10)) { try await pool.firstRow("select 1") }
+                }
+                #expect(error?.underlying is PGError)
+                // Whatever PostgreSQL said (a refused login is 28P01, a 401 from a request's statement),
+                // the caller gets a 503 that names nothing of the database.
+                let problem = DatabaseErrorMapping.problem(for: try #require(error), role: .authenticated)
+                #expect(problem.status == .serviceUnavailable)
+                #expect(problem.headers[.retryAfter] == "5")
+                #expect(problem.internalCause?.contains("cannot connect") == true, "the cause is for the log")
+                #expect(!problem.message.contains("127.0.0.1") && problem.details == nil, "and nothing of it for the caller")
             }
-            #expect(error?.underlying is PSQLError)
-            // Whatever PostgreSQL said (a refused login is 28P01, a 401 from a request's statement),
-            // the caller gets a 503 that names nothing of the database.
-            let problem = DatabaseErrorMapping.problem(for: try #require(error), role: .authenticated)
-            #expect(problem.status == .serviceUnavailable)
-            #expect(problem.headers[.retryAfter] == "5")
-            #expect(problem.internalCause?.contains("PSQLError") == true, "the cause is for the log")
         }
     }
 
-    @Test func afterShutdownRequestsGetA503() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let pool = DatabasePool(configuration: try DatabaseURL(TestEnvironment.gatewayURL()).connectionConfiguration(),
-                                size: 1, group: group, logger: Logger(label: "test"))
+    @Test func afterShutdownCallsGetA503AndTheRunningCallFinishes() async throws {
+        let pool = DatabasePool(url: try TestEnvironment.gatewayURL(), size: 1, logger: Logger(label: "test"))
         let running = Task { try await pool.run() }
-        let held = try await pool.lease()
-        let waiting = Task { try await pool.lease() }
+        let hold = Hold(pool)
+        try await Self.eventually { pool.openCount == 1 && pool.waitingCount == 0 }
+        let waiting = Task { try await pool.firstRow("select 1") }
         try await Self.eventually { pool.waitingCount == 1 }
         running.cancel()
+        await #expect(throws: Problem.self, "the waiting call") { try await waiting.value }
+        await #expect(throws: Problem.self, "a new call") { try await pool.firstRow("select 1") }
+        try await hold.release()
         _ = await running.result
-        await #expect(throws: Problem.self, "the waiting request") { try await waiting.value }
-        await #expect(throws: Problem.self, "a new request") { try await pool.lease() }
-        pool.release(held)
-        try await group.shutdownGracefully()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import MigratorCore
 import Testing
+import PGClient
 
 /// A database of its own for one test, on the server `make test` points TEST_DATABASE_URL at,
 /// and a scratch `sql/` folder. Dropped again when the test ends.

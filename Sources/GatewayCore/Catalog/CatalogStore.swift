@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import PostgresNIO
 
 /// The current route table, swapped whole on reload so a request never sees half a catalog.
 public final class CatalogStore: Sendable {
@@ -22,7 +21,7 @@ public final class CatalogStore: Sendable {
     /// Loads `gateway.catalog()`. On failure the previous table stays in service.
     @discardableResult
     public func reload() async throws -> Int {
-        let json = try await pool.firstRow("select gateway.catalog()::text", logger: logger)?.decode(String.self) ?? "[]"
+        let json = try await pool.firstRow("select gateway.catalog()::text")?[0] ?? "[]"
         let routes = try JSONDecoder().decode([RouteDefinition].self, from: Data(json.utf8))
         table.withLockedValue { $0 = RouteTable(routes: routes) }
         logger.debug("route catalog loaded", metadata: ["routes": "\(routes.count)"])

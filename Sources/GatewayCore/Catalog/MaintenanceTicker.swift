@@ -1,5 +1,5 @@
 import Logging
-import PostgresNIO
+import PGClient
 
 /// Runs `gateway.maintenance()` on a schedule, at start first: the SQL decides what is stale (Hot
 /// Dash's materialized views, …) and refreshes it; several gateways may tick, an advisory lock
@@ -8,25 +8,22 @@ import PostgresNIO
 enum MaintenanceTicker {
     static func service(pool: DatabasePool, interval: Duration, statementTimeout: Duration, logger: Logger) -> PeriodicTask {
         PeriodicTask(name: "maintenance", interval: interval, runsAtStart: true, logger: logger) {
-            let done = try await tick(pool: pool, statementTimeout: statementTimeout, logger: logger)
+            let done = try await tick(pool: pool, statementTimeout: statementTimeout)
             logger.debug("maintenance", metadata: ["result": "\(done)"])
         }
     }
 
-    static func tick(pool: DatabasePool, statementTimeout: Duration, logger: Logger) async throws -> String {
-        try await pool.withConnection { connection in
-            try await connection.query("begin", logger: logger)
+    static func tick(pool: DatabasePool, statementTimeout: Duration) async throws -> String {
+        let milliseconds = statementTimeout.components.seconds * 1000
+        return try await pool.withConnection { connection in
+            try connection.exec("begin")
             do {
-                let milliseconds = statementTimeout.components.seconds * 1000
-                try await connection.query(PostgresQuery(unsafeSQL: "set local statement_timeout = \(milliseconds)"), logger: logger)
-                var result = ""
-                for try await text in try await connection.query("select gateway.maintenance()::text", logger: logger).decode(String.self) {
-                    result = text
-                }
-                try await connection.query("commit", logger: logger)
+                try connection.exec("set local statement_timeout = \(milliseconds)")
+                let result = try connection.exec("select gateway.maintenance()::text").rows.first?[0] ?? ""
+                try connection.exec("commit")
                 return result
             } catch {
-                _ = try? await connection.query("rollback", logger: logger)
+                _ = try? connection.exec("rollback")
                 throw error
             }
         }

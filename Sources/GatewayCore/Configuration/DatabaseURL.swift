@@ -12,6 +12,8 @@ public struct DatabaseURL: Sendable {
 
     public enum TLSMode: String, Sendable { case disable, prefer, require }
 
+    /// As given: libpq (the pool) reads it itself.
+    public var text: String
     public var host: String
     public var port: Int
     public var unixSocketPath: String?
@@ -24,6 +26,7 @@ public struct DatabaseURL: Sendable {
         guard let url = URLComponents(string: text), let scheme = url.scheme, ["postgres", "postgresql"].contains(scheme) else {
             throw Invalid(description: "DATABASE_URL must be a postgres:// or postgresql:// URI")
         }
+        self.text = text
         let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
         username = url.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? query["user"] ?? "postgres"
         password = url.percentEncodedPassword.flatMap { $0.removingPercentEncoding } ?? query["password"]

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import PostgresNIO
 
 /// Everything the gateway needs to start. The `Gateway` command builds it from arguments and the
 /// environment (arguments win); tests build it directly.

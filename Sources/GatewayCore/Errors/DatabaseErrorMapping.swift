@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PGClient
 import PostgresNIO
 
 /// SQLSTATE → HTTP, after PostgREST's table, plus `PTnnn` codes that set the status directly
@@ -12,26 +13,33 @@ enum DatabaseErrorMapping {
             problem.internalCause = String(reflecting: failed.underlying)
             return problem
         }
-        guard let error = error as? PSQLError else {
+        // The pool's connections are libpq's (PGError), a stream's are PostgresNIO's (PSQLError).
+        let sqlState: String?, message: String?, detail: String?, hint: String?
+        if let error = error as? PGError {
+            (sqlState, message, detail, hint) = (error.sqlState, error.message, error.detail, error.hint)
+        } else if let error = error as? PSQLError {
+            let info = error.serverInfo
+            (sqlState, message, detail, hint) = (info?[.sqlState], info?[.message], info?[.detail], info?[.hint])
+        } else {
             return .internalError(cause: String(reflecting: error))
         }
-        guard let info = error.serverInfo, let sqlState = info[.sqlState] else {
+        guard let sqlState else {
             // No answer from the server: it is down, restarting, or the connection broke.
             var problem = Problem.unavailable("The database is unavailable; retry shortly")
             problem.internalCause = String(reflecting: error)
             return problem
         }
-        let message = info[.message] ?? "database error"
-        var problem = problem(sqlState: sqlState, message: message, role: role)
-        problem.details = details(detail: info[.detail], hint: info[.hint])
+        let text = message ?? "database error"
+        var problem = problem(sqlState: sqlState, message: text, role: role)
+        problem.details = details(detail: detail, hint: hint)
         if transient.contains(sqlState) {
             // PostgreSQL's detail names processes and transactions: for the log, not the client.
             problem.details = nil
-            problem.internalCause = "\(sqlState): \(message) | \(info[.detail] ?? "")"
+            problem.internalCause = "\(sqlState): \(text) | \(detail ?? "")"
         }
         if problem.status.code >= 500 {
             problem.details = nil
-            problem.internalCause = "\(sqlState): \(message) | \(String(reflecting: error))"
+            problem.internalCause = "\(sqlState): \(text) | \(String(reflecting: error))"
         }
         return problem
     }

@@ -87,6 +87,8 @@ extension Problem {
         return problem
     }
 
+    static let databaseTimedOut = unavailable("The database did not answer in time; retry shortly")
+
     static func internalError(cause: String) -> Problem {
         var problem = Problem(.internalServerError, code: "INTERNAL_ERROR", message: "Unexpected server error; quote the request id when reporting it")
         problem.internalCause = cause

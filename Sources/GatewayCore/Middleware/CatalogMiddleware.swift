@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import Logging
-import PostgresNIO
 
 /// Serves every route of the SQL catalog; anything else goes on to the fixed routes (health,
 /// metrics, OpenAPI) or a 404. An ordinary endpoint is a SQL function plus a catalog row.

@@ -1,5 +1,5 @@
 import Hummingbird
-import PostgresNIO
+import Logging
 
 /// `/health` and `/live` say the process serves; `/ready` says the database answers too, so a
 /// load balancer sends traffic only where requests can succeed.
@@ -28,7 +28,7 @@ struct HealthRoutes {
     private func databaseAnswers(logger: Logger) async -> Bool {
         do {
             return try await withDeadline(readinessTimeout) { [pool] in
-                try await pool.firstRow("select 1 as one", logger: logger) != nil
+                try await pool.firstRow("select 1 as one") != nil
             }
         } catch {
             logger.debug("readiness query failed", metadata: ["error": "\(String(reflecting: error))"])

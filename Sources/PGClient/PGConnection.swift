@@ -37,12 +37,24 @@ public struct PGRows: Sendable {
 }
 
 /// A blocking libpq connection. The Migrator is a short-lived CLI, so blocking calls are fine,
-/// and the simple-query protocol lets one call run a whole migration file.
+/// and the simple-query protocol lets one call run a whole migration file; the gateway's pool
+/// gives each connection a thread of its own (`DatabasePool`).
 public final class PGConnection {
     private let conn: OpaquePointer
 
-    public init(url: String) throws {
-        guard let conn = PQconnectdb(url) else { throw PGError(message: "out of memory connecting") }
+    /// `url` is a libpq connection URI or string; a server that has not answered in
+    /// `connectTimeoutSeconds` counts as down (the URI's own `connect_timeout` wins).
+    public init(url: String, connectTimeoutSeconds: Int? = nil) throws {
+        var keywords = ["dbname"], values = [url]
+        if let connectTimeoutSeconds {
+            keywords.insert("connect_timeout", at: 0)
+            values.insert(String(connectTimeoutSeconds), at: 0)
+        }
+        // Both lists end with NULL; 1: dbname may be a URI.
+        let connection = (keywords.map(Optional.some) + [nil]).withCStrings { keywords in
+            (values.map(Optional.some) + [nil]).withCStrings { values in PQconnectdbParams(keywords, values, 1) }
+        }
+        guard let conn = connection else { throw PGError(message: "out of memory connecting") }
         guard PQstatus(conn) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(conn)).trimmingTrailingWhitespace()
             PQfinish(conn)
@@ -66,13 +78,7 @@ public final class PGConnection {
     /// Runs one statement with bound text parameters (extended protocol).
     @discardableResult
     public func exec(_ sql: String, _ params: [String?]) throws -> PGRows {
-        var cStrings: [UnsafeMutablePointer<CChar>?] = params.map { $0.map { strdup($0) } ?? nil }
-        defer { cStrings.forEach { free($0) } }
-        let result = cStrings.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: params.count) {
-                PQexecParams(conn, sql, Int32(params.count), nil, $0, nil, nil, 0)
-            }
-        }
+        let result = params.withCStrings { PQexecParams(conn, sql, Int32(params.count), nil, $0, nil, nil, 0) }
         guard let result else { throw connectionError() }
         defer { PQclear(result) }
         return try rows(of: result)
@@ -84,6 +90,9 @@ public final class PGConnection {
     }
 
     public var backendPID: Int32 { PQbackendPID(conn) }
+
+    /// The server ended the session, or the socket broke: open a new connection.
+    public var isBroken: Bool { PQstatus(conn) != CONNECTION_OK }
 
     private func rows(of result: OpaquePointer) throws -> PGRows {
         switch PQresultStatus(result) {
@@ -123,15 +132,19 @@ public final class PGConnection {
     }
 }
 
+extension Array where Element == String? {
+    /// The strings as C strings (NULL for nil), alive for the duration of `body`.
+    fileprivate func withCStrings<R>(_ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+        let copies: [UnsafeMutablePointer<CChar>?] = map { $0.map { strdup($0) } ?? nil }
+        defer { copies.forEach { free($0) } }
+        return copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
+
 extension String {
     func trimmingTrailingWhitespace() -> String {
         var text = self
         while let last = text.last, last.isWhitespace { text.removeLast() }
         return text
     }
-}
-
-/// The single-quoted SQL literal for a string, for the few statements that cannot take parameters.
-func sqlLiteral(_ text: String) -> String {
-    "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
 }
