@@ -94,6 +94,15 @@ public final class PGConnection {
     /// The server ended the session, or the socket broke: open a new connection.
     public var isBroken: Bool { PQstatus(conn) != CONNECTION_OK }
 
+    /// For a connection that sat idle: libpq learns that the server ended the session (a restart,
+    /// `pg_terminate_backend`) only when it next reads, so look without waiting. An idle session
+    /// that is not listening hears nothing from a healthy server but the rare parameter report;
+    /// anything to read (its goodbye, the end of the stream) says: do not trust this connection.
+    public var serverSpokeWhileIdle: Bool {
+        var socket = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        return poll(&socket, 1, 0) != 0
+    }
+
     private func rows(of result: OpaquePointer) throws -> PGRows {
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:

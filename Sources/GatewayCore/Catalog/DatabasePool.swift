@@ -123,6 +123,7 @@ final class DatabasePool: Service, @unchecked Sendable {
     private func serve(slot: Int) {
         var delay = 0.1
         var connection: PGConnection?
+        var lastUsed = ContinuousClock.now
         while true {
             if connection == nil {
                 do {
@@ -137,7 +138,15 @@ final class DatabasePool: Service, @unchecked Sendable {
                 }
             }
             guard let job = nextJob() else { return }
+            // A connection idle a while may have been ended by the server: replace it before the
+            // call rather than fail the call (one poll, never under load).
+            if ContinuousClock.now - lastUsed > Self.idleCheckAfter, connection!.serverSpokeWhileIdle {
+                connection = nil
+                locked { open -= 1; queue.insert(job, at: 0) }
+                continue
+            }
             job.run(connection!)
+            lastUsed = .now
             if connection!.isBroken {
                 connection = nil
                 locked { open -= 1 }
@@ -146,6 +155,7 @@ final class DatabasePool: Service, @unchecked Sendable {
     }
 
     static let deadlineResolution = Duration.milliseconds(100)
+    static let idleCheckAfter = Duration.milliseconds(100)
 
     /// The next call in the queue; nil once the pool shuts down.
     private func nextJob() -> Job? {
