@@ -50,7 +50,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
     // Serve routes from the first request on. If the database is down, start anyway (and say not
     // ready): the listener loads the catalog once the database answers.
     app.beforeServerStarts { [logger] in
-        do { _ = try await withDeadline(.seconds(5)) { try await catalog.reload() } } catch {
+        do { try await catalog.reload(deadline: .now + .seconds(5)) } catch {
             logger.warning("route catalog not loaded yet", metadata: ["error": "\(String(reflecting: error))"])
         }
     }

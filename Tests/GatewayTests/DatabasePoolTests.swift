@@ -118,7 +118,7 @@ struct DatabasePoolTests {
         try await Self.withPool(size: 2, url: "postgres://nobody@127.0.0.1:1/none?sslmode=disable") { pool in
             for _ in 0..<2 {  // the first waits for the first attempt to connect; the next fails at once
                 let error = await #expect(throws: DatabasePool.ConnectionFailed.self, "the connection error, long before the deadline's 503") {
-                    try await withDeadline(.seconds(10)) { try await pool.firstRow("select 1") }
+                    try await pool.firstRow("select 1", deadline: .now + .seconds(10))
                 }
                 #expect(error?.underlying is PGError)
                 // Whatever PostgreSQL said (a refused login is 28P01, a 401 from a request's statement),

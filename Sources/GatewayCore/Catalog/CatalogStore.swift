@@ -18,10 +18,11 @@ public final class CatalogStore: Sendable {
     /// False until the first successful load: the gateway is not ready before it knows its routes.
     public var isLoaded: Bool { table.withLockedValue { $0 != nil } }
 
-    /// Loads `gateway.catalog()`. On failure the previous table stays in service.
+    /// Loads `gateway.catalog()`, waiting for a connection until `deadline` at most. On failure
+    /// the previous table stays in service.
     @discardableResult
-    public func reload() async throws -> Int {
-        let json = try await pool.firstRow("select gateway.catalog()::text")?[0] ?? "[]"
+    public func reload(deadline: ContinuousClock.Instant? = nil) async throws -> Int {
+        let json = try await pool.firstRow("select gateway.catalog()::text", deadline: deadline)?[0] ?? "[]"
         let routes = try JSONDecoder().decode([RouteDefinition].self, from: Data(json.utf8))
         table.withLockedValue { $0 = RouteTable(routes: routes) }
         logger.debug("route catalog loaded", metadata: ["routes": "\(routes.count)"])
