@@ -22,7 +22,8 @@ struct Serve: AsyncParsableCommand {
             JWT_APP_ROLE_CLAIM, RATE_LIMIT_STORE (memory|postgres), DB_POOL_SIZE (default: two per core), MAINTENANCE_INTERVAL (seconds between \
             gateway.maintenance() runs; 0 turns them off; default 60), RESPONSE_CACHE_SECONDS (how long a caller's \
             cacheable GET answer is reused; 0 turns it off; default 5), ACCESS_TOKEN_SECONDS (lifetime of the access tokens \
-            login routes issue; default 900), HOST, PORT, LOG_LEVEL.
+            login routes issue; default 900), EXPORT_TIMEOUT (seconds an export may take, slow clients included; \
+            default 600), HOST, PORT, LOG_LEVEL.
             """
     )
 
@@ -69,6 +70,10 @@ struct Serve: AsyncParsableCommand {
         if let text = env["MAINTENANCE_INTERVAL"] {
             guard let seconds = Int(text), seconds >= 0 else { throw ValidationError("MAINTENANCE_INTERVAL must be a number of seconds") }
             configuration.maintenanceInterval = seconds == 0 ? nil : .seconds(seconds)
+        }
+        if let text = env["EXPORT_TIMEOUT"] {
+            guard let seconds = Int(text), seconds > 0 else { throw ValidationError("EXPORT_TIMEOUT must be a positive number of seconds") }
+            configuration.exportTimeout = .seconds(seconds)
         }
         let app = try await buildApplication(configuration)
         try await app.runService()

@@ -24,7 +24,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
         authenticator: Authenticator(verifier: try await JWTVerifier(configuration.auth)),
         rateLimits: rateLimits,
         invoker: Invoker(pool: pool, deadline: configuration.databaseDeadline),
-        streamer: RowStreamer(database: configuration.database, logger: logger),
+        streamer: RowStreamer(database: configuration.database, statementTimeout: configuration.exportTimeout, logger: logger),
         tokenIssuer: TokenIssuer(auth: configuration.auth, lifetimeSeconds: configuration.accessTokenLifetimeSeconds),
         responseCache: configuration.responseCacheTTL.map { ResponseCache(ttl: $0) },
         metrics: metrics,

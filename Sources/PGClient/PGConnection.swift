@@ -77,11 +77,48 @@ public final class PGConnection {
 
     /// Runs one statement with bound text parameters (extended protocol).
     @discardableResult
-    public func exec(_ sql: String, _ params: [String?]) throws -> PGRows {
-        let result = params.withCStrings { PQexecParams(conn, sql, Int32(params.count), nil, $0, nil, nil, 0) }
+    public func exec(_ sql: String, _ params: [String?], types: [UInt32]? = nil) throws -> PGRows {
+        let result = params.withCStrings { values in
+            // Types (OIDs) where the server cannot infer them, e.g. `$1->>'a'` needs $1 to be jsonb.
+            types.map { types in types.withUnsafeBufferPointer { PQexecParams(conn, sql, Int32(params.count), $0.baseAddress, values, nil, nil, 0) } }
+                ?? PQexecParams(conn, sql, Int32(params.count), nil, values, nil, nil, 0)
+        }
         guard let result else { throw connectionError() }
         defer { PQclear(result) }
         return try rows(of: result)
+    }
+
+    /// Starts one statement whose rows are then read a batch at a time with `nextRows(limit:)`
+    /// (libpq's single-row mode): the server keeps sending while the caller works, and libpq
+    /// stops reading when the caller stops asking, so a slow reader holds back the server.
+    public func startRows(_ sql: String, _ params: [String?], types: [UInt32]? = nil) throws {
+        let sent = params.withCStrings { values in
+            types.map { types in types.withUnsafeBufferPointer { PQsendQueryParams(conn, sql, Int32(params.count), $0.baseAddress, values, nil, nil, 0) } }
+                ?? PQsendQueryParams(conn, sql, Int32(params.count), nil, values, nil, nil, 0)
+        }
+        guard sent == 1, PQsetSingleRowMode(conn) == 1 else { throw connectionError() }
+    }
+
+    /// Up to `limit` more rows of the statement `startRows` started; empty once it has ended.
+    /// Throws the statement's error (the connection is then ready for the next statement).
+    public func nextRows(limit: Int) throws -> [[String?]] {
+        var rows: [[String?]] = []
+        while rows.count < limit, let result = PQgetResult(conn) {
+            defer { PQclear(result) }
+            switch PQresultStatus(result) {
+            case PGRES_SINGLE_TUPLE:
+                rows.append((0..<PQnfields(result)).map { column in
+                    PQgetisnull(result, 0, column) == 1 ? nil : String(cString: PQgetvalue(result, 0, column))
+                })
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
+                continue  // the end; libpq answers nil next
+            default:
+                let failure = error(from: result)
+                while let rest = PQgetResult(conn) { PQclear(rest) }
+                throw failure
+            }
+        }
+        return rows
     }
 
     public var inTransaction: Bool {
@@ -90,6 +127,39 @@ public final class PGConnection {
     }
 
     public var backendPID: Int32 { PQbackendPID(conn) }
+
+    /// Channels of the NOTIFY messages that arrived (after `LISTEN`), waiting up to
+    /// `milliseconds` for the first; empty when none came. Throws when the connection broke.
+    public func notifications(waitingUpTo milliseconds: Int32) throws -> [String] {
+        var heard = try drainNotifications()
+        if heard.isEmpty {
+            var socket = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+            if poll(&socket, 1, milliseconds) > 0 { heard = try drainNotifications() }
+        }
+        return heard
+    }
+
+    private func drainNotifications() throws -> [String] {
+        guard PQconsumeInput(conn) == 1, PQstatus(conn) == CONNECTION_OK else { throw connectionError() }
+        var channels: [String] = []
+        while let notification = PQnotifies(conn) {
+            channels.append(String(cString: notification.pointee.relname))
+            PQfreemem(notification)
+        }
+        return channels
+    }
+
+    /// Checks a connection string (URI or `key=value` list) the way libpq will read it, without
+    /// connecting. The error is libpq's, which quotes only the part it could not read.
+    public static func validate(connectionString: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        if let options = PQconninfoParse(connectionString, &message) {
+            PQconninfoFree(options)
+            return
+        }
+        defer { if let message { PQfreemem(message) } }
+        throw PGError(message: message.map { String(cString: $0).trimmingTrailingWhitespace() } ?? "out of memory")
+    }
 
     /// The server ended the session, or the socket broke: open a new connection.
     public var isBroken: Bool { PQstatus(conn) != CONNECTION_OK }

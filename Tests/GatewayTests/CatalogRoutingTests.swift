@@ -129,6 +129,27 @@ struct CatalogRoutingTests {
         }
     }
 
+    @Test func anExportRunsAsTheCallerWithItsOwnStatementTimeout() async throws {
+        var configuration = try TestEnvironment.configuration()
+        configuration.exportTimeout = .seconds(7)
+        let app = try await buildApplication(configuration)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/test/stream-session?format=ndjson", method: .get, headers: .bearer(TestEnvironment.token())) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/x-ndjson")
+                let lines = String(buffer: response.body).split(separator: "\n").map { String($0) }
+                #expect(lines == [
+                    #"{"name":"statement_timeout","value":"7s"}"#,
+                    #"{"name":"role","value":"authenticated"}"#,
+                    #"{"name":"read_only","value":"on"}"#,
+                ], "not the request timeout (15 s), which would cut a slow client's export short")
+            }
+            try await client.execute(uri: "/api/v1/test/stream-session?format=xml", method: .get, headers: .bearer(TestEnvironment.token())) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
     @Test func getRunsReadOnly() async throws {
         let app = try await buildApplication(TestEnvironment.configuration())
         try await app.test(.router) { client in

@@ -25,6 +25,9 @@ public struct GatewayConfiguration: Sendable {
     public var maintenanceInterval: Duration? = .seconds(60)
     /// The statement timeout of a maintenance run (a refresh may take longer than a request).
     public var maintenanceTimeout: Duration = .seconds(600)
+    /// The statement timeout of an export: its one statement lasts until the client has taken the
+    /// last row, so the request timeout (15 s) would cut off a client on a slow link mid-file.
+    public var exportTimeout: Duration = .seconds(600)
     /// Lifetime of the access tokens the gateway signs for login routes (refresh tokens renew them).
     public var accessTokenLifetimeSeconds: Int = 900
 

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import PGClient
-import PostgresNIO
 
 /// SQLSTATE → HTTP, after PostgREST's table, plus `PTnnn` codes that set the status directly
 /// (`raise … using errcode = 'PT404'`). Messages of 4xx errors are what the SQL function raised
@@ -13,23 +12,15 @@ enum DatabaseErrorMapping {
             problem.internalCause = String(reflecting: failed.underlying)
             return problem
         }
-        // The pool's connections are libpq's (PGError), a stream's are PostgresNIO's (PSQLError).
-        let sqlState: String?, message: String?, detail: String?, hint: String?
-        if let error = error as? PGError {
-            (sqlState, message, detail, hint) = (error.sqlState, error.message, error.detail, error.hint)
-        } else if let error = error as? PSQLError {
-            let info = error.serverInfo
-            (sqlState, message, detail, hint) = (info?[.sqlState], info?[.message], info?[.detail], info?[.hint])
-        } else {
-            return .internalError(cause: String(reflecting: error))
-        }
+        guard let error = error as? PGError else { return .internalError(cause: String(reflecting: error)) }
+        let (sqlState, message, detail, hint) = (error.sqlState, error.message, error.detail, error.hint)
         guard let sqlState else {
             // No answer from the server: it is down, restarting, or the connection broke.
             var problem = Problem.unavailable("The database is unavailable; retry shortly")
             problem.internalCause = String(reflecting: error)
             return problem
         }
-        let text = message ?? "database error"
+        let text = message
         var problem = problem(sqlState: sqlState, message: text, role: role)
         problem.details = details(detail: detail, hint: hint)
         if transient.contains(sqlState) {

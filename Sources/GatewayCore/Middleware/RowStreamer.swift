@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
-import PostgresNIO
+import NIOPosix
+import PGClient
 
 /// How a streamed route's rows are written out.
 enum StreamFormat: String, CaseIterable, Sendable {
@@ -76,40 +77,42 @@ enum StreamFormat: String, CaseIterable, Sendable {
     }
 }
 
-/// Streams the rows of a set-returning function to the client: the gateway holds one buffer of
-/// rows at a time, and PostgresNIO stops reading from the server while the client is slow, so memory
-/// stays flat however large the export. It uses a connection of its own (exports are rare and long;
-/// they must not hold a pooled one), in a transaction set up by `gateway.begin_request`. Errors
-/// before the first row become ordinary problem responses; a failure after that cuts the response
-/// short, as it must once the status line has gone out.
+/// Streams the rows of a set-returning function to the client: the gateway holds one batch of
+/// rows at a time and fetches the next only when the client has taken the last, so memory stays
+/// flat however large the export. It uses a connection of its own (exports are rare and long;
+/// they must not hold a pooled one), in a transaction set up by `gateway.begin_request`; libpq
+/// reads the rows as they come, a batch per blocking call on a thread of NIO's pool (a cursor,
+/// fetched a batch at a time, took twice as long: the server waited for every fetch). Errors before the first
+/// row become ordinary problem responses; a failure after that cuts the response short, as it
+/// must once the status line has gone out.
 struct RowStreamer: Sendable {
     let database: DatabaseURL
+    /// Longer than a request's: the statement runs until the client has taken every row.
+    let statementTimeout: Duration
     let logger: Logger
     /// Rows are written in chunks of about this size.
     var chunkBytes = 64 * 1024
+    /// Rows per hop between the reading thread and the response writer.
+    var batchRows = 1000
+    /// jsonb's OID: the call reads its arguments with `$1->>'name'`.
+    static let jsonbType: UInt32 = 3802
 
     func response(identity: Identity, call: ParameterBinder.Bound, route: RouteDefinition, format: StreamFormat,
                   headers: HTTPFields) async throws -> Response {
-        let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(
-                configuration: try database.connectionConfiguration(), id: 1, logger: logger)
-        } catch {
-            throw DatabaseErrorMapping.problem(for: error, role: identity.role)
-        }
         let stream: OpenStream
         do {
-            try await connection.query("begin", logger: logger)
-            try await connection.query(
-                "select gateway.begin_request(\(identity.role.rawValue), \(identity.claimsJSON), true, \(identity.clientAddress))", logger: logger)
-            let query = PostgresQuery(unsafeSQL: format.sql(call: call.call, columns: route.columns),
-                                      binds: try Self.binds(call.arguments.text))
-            let rows = try await connection.query(query, logger: logger)
-            stream = OpenStream(connection: connection, iterator: rows.makeAsyncIterator())
-            // The first row (or the function's error) arrives before any byte of the response.
+            let milliseconds = String(statementTimeout.components.seconds * 1000)
+            stream = try await OpenStream.open(database: database, batchRows: batchRows) { connection in
+                try connection.exec("begin")
+                try connection.exec("select set_config('statement_timeout', $1, true)", [milliseconds])
+                try connection.exec("select gateway.begin_request($1, $2, true, $3)",
+                                    [identity.role.rawValue, identity.claimsJSON, identity.clientAddress])
+                try connection.startRows(format.sql(call: call.call, columns: route.columns),
+                                         [call.arguments.text], types: [Self.jsonbType])
+            }
+            // The first rows (or the function's error) arrive before any byte of the response.
             try await stream.prefetch()
         } catch {
-            try? await connection.close()
             throw DatabaseErrorMapping.problem(for: error, role: identity.role)
         }
 
@@ -125,11 +128,13 @@ struct RowStreamer: Sendable {
             do {
                 var buffer = ByteBuffer(string: format.header(columns: route.columns))
                 var first = true
-                while let row = try await stream.next() {
-                    buffer.writeString(format.separator(first: first))
-                    buffer.writeString(row)
-                    buffer.writeString(format.rowTerminator)
-                    first = false
+                while let rows = try await stream.next() {
+                    for row in rows {
+                        buffer.writeString(format.separator(first: first))
+                        buffer.writeString(row)
+                        buffer.writeString(format.rowTerminator)
+                        first = false
+                    }
                     if buffer.readableBytes >= chunkBytes {
                         try await writer.write(buffer)
                         buffer.clear()
@@ -141,43 +146,36 @@ struct RowStreamer: Sendable {
                 try await writer.finish(nil)
             } catch {
                 logger.error("stream cut short", metadata: ["route": "\(route.name)", "error": "\(String(reflecting: error))"])
-                try? await stream.connection.close()
+                stream.close()
                 throw error
             }
         })
     }
-
-    private static func binds(_ arguments: String) throws -> PostgresBindings {
-        var binds = PostgresBindings()
-        try binds.append(JSONBText(text: arguments))
-        return binds
-    }
 }
 
-/// JSON text sent as a jsonb parameter: the call reads its arguments with `$1->>'name'`.
-private struct JSONBText: PostgresEncodable {
-    let text: String
-    static var psqlType: PostgresDataType { .jsonb }
-    static var psqlFormat: PostgresFormat { .binary }
-
-    func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
-        byteBuffer.writeInteger(UInt8(1))  // jsonb's binary format: a version byte, then the text
-        byteBuffer.writeString(text)
-    }
-}
-
-/// The open cursor of one streamed call, with the first row read ahead. Rows are never null
-/// (row_to_json and concat_ws always yield text).
+/// The open cursor of one streamed call, with the first batch read ahead. Rows are never null
+/// (row_to_json and concat_ws always yield text). Used by one task at a time: the handler reads
+/// ahead, then the body writer takes over; the connection itself only ever on a pool thread.
 private final class OpenStream: @unchecked Sendable {
-    // Used by one task at a time: the handler reads ahead, then the body writer takes over.
-    let connection: PostgresConnection
-    private var iterator: PostgresRowSequence.AsyncIterator
-    private var readAhead: String?
+    private var connection: PGConnection?
+    private let batchRows: Int
+    private var readAhead: [String]?
     private var hasReadAhead = false
+    private var exhausted = false
 
-    init(connection: PostgresConnection, iterator: PostgresRowSequence.AsyncIterator) {
+    private init(connection: PGConnection, batchRows: Int) {
         self.connection = connection
-        self.iterator = iterator
+        self.batchRows = batchRows
+    }
+
+    /// Connects and runs `setup` (which starts the rows) on a pool thread.
+    static func open(database: DatabaseURL, batchRows: Int,
+                     setup: @escaping @Sendable (PGConnection) throws -> Void) async throws -> OpenStream {
+        try await NIOThreadPool.singleton.runIfActive {
+            let connection = try PGConnection(url: database.text, connectTimeoutSeconds: 3)
+            try setup(connection)
+            return OpenStream(connection: connection, batchRows: batchRows)
+        }
     }
 
     func prefetch() async throws {
@@ -185,18 +183,31 @@ private final class OpenStream: @unchecked Sendable {
         hasReadAhead = true
     }
 
-    func next() async throws -> String? {
+    /// The next batch of rows; nil at the end.
+    func next() async throws -> [String]? {
         guard hasReadAhead else { return try await fetch() }
         hasReadAhead = false
         return readAhead
     }
 
-    private func fetch() async throws -> String? {
-        try await iterator.next()?.decode(String.self)
+    private func fetch() async throws -> [String]? {
+        if exhausted { return nil }
+        let rows = try await onThread { [batchRows] in try $0.nextRows(limit: batchRows).map { $0[0] ?? "" } }
+        if rows.count < batchRows { exhausted = true }
+        return rows.isEmpty ? nil : rows
     }
 
     func finish() async throws {
-        try await connection.query("commit", logger: Logger(label: "gateway.stream"))
-        try await connection.close()
+        try await onThread { try $0.exec("commit") }
+        close()
+    }
+
+    /// Ends the session (libpq says goodbye to the server); the transaction, if open, rolls back.
+    func close() { connection = nil }
+
+    private func onThread<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        guard let connection else { throw PGError(message: "the export's connection is closed") }
+        let session = Session(connection)
+        return try await NIOThreadPool.singleton.runIfActive { try body(session.connection) }
     }
 }
