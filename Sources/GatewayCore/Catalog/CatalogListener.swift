@@ -26,7 +26,7 @@ struct CatalogListener: Service {
                 let session = try await thread.runIfActive { [database] in
                     let connection = try PGConnection(url: database.text, connectTimeoutSeconds: 3)
                     try connection.exec("listen \(Self.channel)")
-                    return Session(connection)
+                    return PGSession(connection)
                 }
                 try await store.reload()
                 health.update(reachable: true)
@@ -48,10 +48,4 @@ struct CatalogListener: Service {
             }
         }
     }
-}
-
-/// A libpq connection handed between the listener's task and its thread, used by one at a time.
-struct Session: @unchecked Sendable {
-    let connection: PGConnection
-    init(_ connection: PGConnection) { self.connection = connection }
 }

@@ -82,9 +82,9 @@ enum StreamFormat: String, CaseIterable, Sendable {
 /// flat however large the export. It uses a connection of its own (exports are rare and long;
 /// they must not hold a pooled one), in a transaction set up by `gateway.begin_request`; libpq
 /// reads the rows as they come, a batch per blocking call on a thread of NIO's pool (a cursor,
-/// fetched a batch at a time, took twice as long: the server waited for every fetch). Errors before the first
-/// row become ordinary problem responses; a failure after that cuts the response short, as it
-/// must once the status line has gone out.
+/// fetched a batch at a time, took twice as long: the server waited for every fetch). Errors
+/// before the first row become ordinary problem responses; a failure after that cuts the response
+/// short, as it must once the status line has gone out.
 struct RowStreamer: Sendable {
     let database: DatabaseURL
     /// Longer than a request's: the statement runs until the client has taken every row.
@@ -153,7 +153,7 @@ struct RowStreamer: Sendable {
     }
 }
 
-/// The open cursor of one streamed call, with the first batch read ahead. Rows are never null
+/// The running statement of one streamed call, with the first batch read ahead. Rows are never null
 /// (row_to_json and concat_ws always yield text). Used by one task at a time: the handler reads
 /// ahead, then the body writer takes over; the connection itself only ever on a pool thread.
 private final class OpenStream: @unchecked Sendable {
@@ -207,7 +207,7 @@ private final class OpenStream: @unchecked Sendable {
 
     private func onThread<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         guard let connection else { throw PGError(message: "the export's connection is closed") }
-        let session = Session(connection)
+        let session = PGSession(connection)
         return try await NIOThreadPool.singleton.runIfActive { try body(session.connection) }
     }
 }
