@@ -88,6 +88,50 @@ public final class PGConnection {
         return try rows(of: result)
     }
 
+    /// Runs statements in one round trip (libpq's pipeline mode), each in a transaction of its own
+    /// (a sync point after each, so one's settings and errors never reach the next): for each, its
+    /// first row (nil for none) or its error. Throws when the connection broke; it may then still
+    /// be in pipeline mode, so close it.
+    public func pipeline(_ statements: [(sql: String, params: [String?])]) throws -> [Result<[String?]?, PGError>] {
+        guard PQenterPipelineMode(conn) == 1, PQsetnonblocking(conn, 1) == 0 else { throw connectionError() }
+        defer {
+            PQsetnonblocking(conn, 0)
+            PQexitPipelineMode(conn)
+        }
+        for statement in statements {
+            let sent = statement.params.withCStrings { PQsendQueryParams(conn, statement.sql, Int32(statement.params.count), nil, $0, nil, nil, 0) }
+            guard sent == 1, PQpipelineSync(conn) == 1 else { throw connectionError() }
+        }
+        // Send the rest, reading meanwhile: with large statements and answers, each side could
+        // otherwise wait for the other to make room.
+        while true {
+            let unsent = PQflush(conn)
+            if unsent == 0 { break }
+            guard unsent > 0 else { throw connectionError() }
+            var socket = pollfd(fd: PQsocket(conn), events: Int16(POLLIN | POLLOUT), revents: 0)
+            guard poll(&socket, 1, -1) >= 0 else { throw connectionError() }
+            if socket.revents & Int16(POLLIN) != 0, PQconsumeInput(conn) == 0 { throw connectionError() }
+        }
+        return try statements.map { _ in
+            var outcome: Result<[String?]?, PGError> = .success(nil)
+            while let result = PQgetResult(conn) {  // the statement's results, then nil
+                defer { PQclear(result) }
+                switch PQresultStatus(result) {
+                case PGRES_TUPLES_OK:
+                    if PQntuples(result) > 0 { outcome = .success(try rows(of: result).rows[0]) }
+                case PGRES_COMMAND_OK:
+                    break
+                default:
+                    outcome = .failure(error(from: result))
+                }
+            }
+            guard let sync = PQgetResult(conn) else { throw connectionError() }
+            defer { PQclear(sync) }
+            guard PQresultStatus(sync) == PGRES_PIPELINE_SYNC else { throw connectionError() }
+            return outcome
+        }
+    }
+
     /// Starts one statement whose rows are then read a batch at a time with `nextRows(limit:)`
     /// (libpq's single-row mode): the server keeps sending while the caller works, and libpq
     /// stops reading when the caller stops asking, so a slow reader holds back the server.

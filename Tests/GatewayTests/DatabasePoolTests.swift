@@ -50,19 +50,76 @@ struct DatabasePoolTests {
         }
     }
 
-    @Test func callsWaitForTheFirstFreeConnectionInTheOrderTheyCame() async throws {
+    @Test func waitingStatementsShareARoundTripEachInATransactionOfItsOwn() async throws {
         try await Self.withPool(size: 1) { pool in
+            _ = try await pool.firstRow("select 1", kind: "quick")  // now known to be quick
             let hold = Hold(pool)
             try await Self.eventually { pool.waitingCount == 0 && pool.openCount == 1 }
-            let order = NIOLockedValueBox<[String]>([])
-            let first = Task { _ = try await pool.firstRow("select 1"); order.withLockedValue { $0.append("first") } }
-            try await Self.eventually { pool.waitingCount == 1 }
-            let second = Task { _ = try await pool.firstRow("select 2"); order.withLockedValue { $0.append("second") } }
-            try await Self.eventually { pool.waitingCount == 2 }
+            // Each call reads a transaction-local setting, then sets it: a call that saw another's
+            // value would mean two calls in one transaction. Every third call fails.
+            let calls = (0..<12).map { i in
+                Task { () -> Result<[String?]?, any Error> in
+                    let sql = i % 3 == 2
+                        ? "select 1 / 0"
+                        : "select current_setting('test.caller', true), set_config('test.caller', $1, true)"
+                    do { return .success(try await pool.firstRow(sql, i % 3 == 2 ? [] : ["caller \(i)"], kind: "quick")) } catch { return .failure(error) }
+                }
+            }
+            try await Self.eventually { pool.waitingCount == 12 }
             try await hold.release()
-            try await first.value
-            try await second.value
-            #expect(order.withLockedValue { $0 } == ["first", "second"])
+            for (i, call) in calls.enumerated() {
+                switch await call.value {
+                case .success(let row):
+                    #expect(i % 3 != 2, "call \(i) should have failed")
+                    #expect(row?[0] ?? "" == "", "call \(i) saw \(row?[0] ?? "") set by an earlier call")
+                    #expect(row?[1] == "caller \(i)")
+                case .failure(let error):
+                    #expect(i % 3 == 2, "call \(i) failed: \(error)")
+                    #expect((error as? PGError)?.sqlState == "22012")
+                }
+            }
+            #expect(pool.sharedRoundTrips >= 2, "12 waiting calls, at most 8 to a round trip")
+            let after = try await pool.firstRow("select 'after'::text")
+            #expect(after == ["after"], "the connection is out of pipeline mode again")
+        }
+    }
+
+    @Test func slowKindsAndKindsNotSeenYetRunAlone() async throws {
+        try await Self.withPool(size: 1) { pool in
+            _ = try await pool.firstRow("select 1", kind: "quick")
+            _ = try await pool.firstRow("select pg_sleep(0.02)", kind: "slow")
+            let hold = Hold(pool)
+            try await Self.eventually { pool.waitingCount == 0 && pool.openCount == 1 }
+            var calls: [Task<Void, any Error>] = []
+            for (sql, kind) in [("select 1", "quick"), ("select pg_sleep(0.02)", "slow"), ("select 1", "quick"),
+                                ("select 2", "new"), ("select 1", "quick"), ("select 1", "quick")] {
+                let waiting = calls.count
+                calls.append(Task { _ = try await pool.firstRow(sql, kind: kind) })
+                try await Self.eventually { pool.waitingCount == waiting + 1 }
+            }
+            try await hold.release()
+            for call in calls { try await call.value }
+            // quick | slow | quick | new | quick + quick: one shared round trip.
+            #expect(pool.sharedRoundTrips == 1)
+        }
+    }
+
+    @Test func callsWaitForTheFirstFreeConnectionInTheOrderTheyCame() async throws {
+        try await Self.withPool(size: 1) { pool in
+            // The order the server ran them in (the pool's one session numbers them), not the order
+            // the callers resume in: calls that share a round trip resume together.
+            _ = try await pool.firstRow("create temporary sequence if not exists run_order")
+            let hold = Hold(pool)
+            try await Self.eventually { pool.waitingCount == 0 && pool.openCount == 1 }
+            let first = Task { try await pool.firstRow("select nextval('run_order')")?[0] }
+            try await Self.eventually { pool.waitingCount == 1 }
+            let second = Task { try await pool.firstRow("select nextval('run_order')")?[0] }
+            try await Self.eventually { pool.waitingCount == 2 }
+            let third = Task { try await pool.withConnection { try $0.exec("select nextval('run_order')").rows[0][0] } }
+            try await Self.eventually { pool.waitingCount == 3 }
+            try await hold.release()
+            let order = [try await first.value, try await second.value, try await third.value]
+            #expect(order == ["1", "2", "3"])
         }
     }
 

@@ -29,6 +29,17 @@ final class DatabasePool: Service, @unchecked Sendable {
         /// Runs on a connection's thread; resumes the caller.
         let run: (PGConnection) -> Void
         let fail: (any Error) -> Void
+        /// A one-statement call (`firstRow`), which may share a round trip with others.
+        var statement: Statement?
+
+        struct Statement {
+            let sql: String
+            let params: [String?]
+            /// Calls of one kind (a route) take about as long as each other; nil: a kind of its own.
+            let kind: String?
+            let finish: (Result<[String?]?, PGError>) -> Void
+            var bytes: Int { sql.utf8.count + params.reduce(0) { $0 + ($1?.utf8.count ?? 0) } }
+        }
 
         func expired(at now: ContinuousClock.Instant) -> Bool { deadline.map { $0 < now } ?? false }
     }
@@ -48,6 +59,9 @@ final class DatabasePool: Service, @unchecked Sendable {
     /// The last attempt to connect failed and no connection is open: fail calls at once.
     private var unreachable: ConnectionFailed?
     private var shutDown = false
+    private var shared = 0
+    /// Recent running time per kind of call (moving average, seconds): only quick kinds share.
+    private var runningTime: [String: Double] = [:]
 
     init(url: String, size: Int, connectTimeoutSeconds: Int = 3, logger: Logger) {
         self.url = url
@@ -60,6 +74,11 @@ final class DatabasePool: Service, @unchecked Sendable {
     /// `deadline`. `body` blocks that thread (and no other) while it talks to PostgreSQL.
     func withConnection<T: Sendable>(deadline: ContinuousClock.Instant? = nil,
                                      _ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try await enqueue(deadline: deadline, body, statement: nil)
+    }
+
+    private func enqueue<T: Sendable>(deadline: ContinuousClock.Instant?, _ body: @escaping @Sendable (PGConnection) throws -> T,
+                                      statement: ((CheckedContinuation<T, any Error>) -> Job.Statement)?) async throws -> T {
         let id = locked { () -> Int in defer { nextJobID += 1 }; return nextJobID }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
@@ -70,7 +89,7 @@ final class DatabasePool: Service, @unchecked Sendable {
                     if Task.isCancelled { return CancellationError() }
                     if let unreachable { return unreachable }
                     queue.append(Job(id: id, deadline: deadline, run: { connection in continuation.resume(with: Result { try body(connection) }) },
-                                     fail: { continuation.resume(throwing: $0) }))
+                                     fail: { continuation.resume(throwing: $0) }, statement: statement?(continuation)))
                     condition.signal()
                     return nil
                 }
@@ -86,14 +105,20 @@ final class DatabasePool: Service, @unchecked Sendable {
     }
 
     /// The first row of a statement's answer as text values (nil for SQL NULL), or nil when the
-    /// answer has no row. `params` are `$1`, `$2`, … as text.
-    func firstRow(_ sql: String, _ params: [String?] = [], deadline: ContinuousClock.Instant? = nil) async throws -> [String?]? {
-        try await withConnection(deadline: deadline) { try $0.exec(sql, params).rows.first }
+    /// answer has no row. `params` are `$1`, `$2`, … as text. Calls of a `kind` that has been
+    /// running quickly may share a round trip with others waiting (`nextJobs`).
+    func firstRow(_ sql: String, _ params: [String?] = [], kind: String? = nil,
+                  deadline: ContinuousClock.Instant? = nil) async throws -> [String?]? {
+        try await enqueue(deadline: deadline, { try $0.exec(sql, params).rows.first }, statement: { continuation in
+            Job.Statement(sql: sql, params: params, kind: kind, finish: { continuation.resume(with: $0.mapError { $0 }) })
+        })
     }
 
     /// Calls waiting for a connection, and connections open (for tests).
     var waitingCount: Int { locked { queue.count } }
     var openCount: Int { locked { open } }
+    /// Round trips that carried more than one call.
+    var sharedRoundTrips: Int { locked { shared } }
 
     func run() async throws {
         let threads = NIOThreadPool(numberOfThreads: size)
@@ -139,17 +164,25 @@ final class DatabasePool: Service, @unchecked Sendable {
                     continue
                 }
             }
-            guard let job = nextJob() else { return }
+            let jobs = nextJobs()
+            guard let job = jobs.first else { return }
             // A connection idle a while may have been ended by the server: replace it before the
             // call rather than fail the call (one poll, never under load).
             if ContinuousClock.now - lastUsed > Self.idleCheckAfter, connection!.serverSpokeWhileIdle {
                 connection = nil
-                locked { open -= 1; queue.insert(job, at: 0) }
+                locked { open -= 1; queue.insert(contentsOf: jobs, at: 0) }
                 continue
             }
-            job.run(connection!)
+            var usable = true
+            let started = ContinuousClock.now
+            if jobs.count == 1 {
+                job.run(connection!)
+            } else {
+                usable = run(jobs.compactMap(\.statement), on: connection!)
+            }
             lastUsed = .now
-            if connection!.isBroken {
+            record(jobs.compactMap(\.statement?.kind), took: (lastUsed - started).seconds / Double(jobs.count))
+            if !usable || connection!.isBroken {
                 connection = nil
                 locked { open -= 1 }
             }
@@ -159,15 +192,70 @@ final class DatabasePool: Service, @unchecked Sendable {
     static let deadlineResolution = Duration.milliseconds(100)
     static let idleCheckAfter = Duration.milliseconds(100)
 
-    /// The next call in the queue; nil once the pool shuts down.
-    private func nextJob() -> Job? {
+    /// Several one-statement calls share a round trip, each in its own transaction: under load the
+    /// queue is seldom empty, and PostgreSQL then reads and runs them without waiting in between.
+    /// False when the round trip failed as a whole: the connection may be mid-pipeline, so it goes.
+    private func run(_ statements: [Job.Statement], on connection: PGConnection) -> Bool {
+        locked { shared += 1 }
+        do {
+            let outcomes = try connection.pipeline(statements.map { ($0.sql, $0.params) })
+            zip(statements, outcomes).forEach { $0.finish($1) }
+            return true
+        } catch {
+            let failure = error as? PGError ?? PGError(message: "\(error)")
+            statements.forEach { $0.finish(.failure(failure)) }
+            return false
+        }
+    }
+
+    /// At most this many calls, and this many bytes of SQL and parameters, share a round trip.
+    static let batchLimit = 8
+    static let batchBytes = 32 * 1024
+    /// Calls of a kind that recently ran this long or longer run alone, and so do kinds not seen
+    /// yet: a quick call that shares a round trip with a slow one waits for it, where alone it
+    /// would have taken the next free connection.
+    static let quick = 0.005
+
+    private func record(_ kinds: [String], took seconds: Double) {
+        guard !kinds.isEmpty else { return }
+        locked {
+            for kind in kinds { runningTime[kind] = runningTime[kind].map { $0 * 0.8 + seconds * 0.2 } ?? seconds }
+        }
+    }
+
+    /// Under the lock.
+    private func shares(_ job: Job) -> Bool {
+        guard let kind = job.statement?.kind, let seconds = runningTime[kind] else { return false }
+        return seconds < Self.quick
+    }
+
+    /// The next call in the queue, with the one-statement calls right behind it when it is one
+    /// too; empty once the pool shuts down.
+    private func nextJobs() -> [Job] {
         while true {
-            let job = locked { () -> Job? in
+            let now = ContinuousClock.now
+            var expired: [Job] = []
+            let jobs = locked { () -> [Job] in
                 while queue.isEmpty && !shutDown { condition.wait() }
-                return shutDown ? nil : queue.removeFirst()
+                if shutDown { return [] }
+                var jobs = [queue.removeFirst()]
+                guard shares(jobs[0]), var bytes = jobs[0].statement?.bytes else { return jobs }
+                while jobs.count < Self.batchLimit, let next = queue.first, shares(next), let statement = next.statement,
+                      bytes + statement.bytes <= Self.batchBytes {
+                    queue.removeFirst()
+                    if next.expired(at: now) { expired.append(next); continue }
+                    jobs.append(next)
+                    bytes += statement.bytes
+                }
+                return jobs
             }
-            guard let job, job.expired(at: .now) else { return job }
-            job.fail(Problem.databaseTimedOut)
+            expired.forEach { $0.fail(Problem.databaseTimedOut) }
+            if let first = jobs.first, first.expired(at: now) {
+                first.fail(Problem.databaseTimedOut)
+                if jobs.count == 1 { continue }
+                return Array(jobs.dropFirst())
+            }
+            return jobs
         }
     }
 

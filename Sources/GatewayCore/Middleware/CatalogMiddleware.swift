@@ -73,7 +73,7 @@ struct CatalogMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         let call: @Sendable () async throws -> Invoker.Result = { [invoker, metrics, identity] in
             try await metrics.measureDatabase(route: route.name) {
-                try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound)
+                try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound, route: route.name)
             }
         }
         // A cacheable GET: the same caller's identical call may be answered from memory, or share
