@@ -15,6 +15,8 @@ import ServiceLifecycle
 /// with a 503). A call already running ends with PostgreSQL's statement_timeout. A thread whose
 /// connection breaks or cannot be opened opens a new one, backing off while the database does
 /// not answer; with none open, calls fail at once (503) instead of waiting out their deadline.
+/// Waiting one-statement calls of a quick kind share a round trip, each in its own transaction
+/// (`nextJobs`, `run(_:on:)`).
 final class DatabasePool: Service, @unchecked Sendable {
     /// The pool could not open a connection: the database is down, or refuses the gateway's own
     /// login. Never the caller's doing, whatever SQLSTATE PostgreSQL sent (a refused login is 28P01,
