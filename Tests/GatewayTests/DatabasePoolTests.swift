@@ -8,8 +8,9 @@ import Testing
 @Suite("The gateway's PostgreSQL pool", .serialized)
 struct DatabasePoolTests {
     /// A pool over the test database, running; ends with the test.
+    /// Quick enough to share a round trip: below 50 ms, so that a busy test machine does not make `select 1` slow.
     private static func withPool(size: Int, url: String? = nil, _ body: (DatabasePool) async throws -> Void) async throws {
-        let pool = DatabasePool(url: try url ?? TestEnvironment.gatewayURL(), size: size, logger: Logger(label: "test"))
+        let pool = DatabasePool(url: try url ?? TestEnvironment.gatewayURL(), size: size, quickBelow: 0.05, logger: Logger(label: "test"))
         let running = Task { try await pool.run() }
         defer { running.cancel() }
         try await body(pool)
@@ -87,11 +88,11 @@ struct DatabasePoolTests {
     @Test func slowKindsAndKindsNotSeenYetRunAlone() async throws {
         try await Self.withPool(size: 1) { pool in
             _ = try await pool.firstRow("select 1", kind: "quick")
-            _ = try await pool.firstRow("select pg_sleep(0.02)", kind: "slow")
+            _ = try await pool.firstRow("select pg_sleep(0.2)", kind: "slow")
             let hold = Hold(pool)
             try await Self.eventually { pool.waitingCount == 0 && pool.openCount == 1 }
             var calls: [Task<Void, any Error>] = []
-            for (sql, kind) in [("select 1", "quick"), ("select pg_sleep(0.02)", "slow"), ("select 1", "quick"),
+            for (sql, kind) in [("select 1", "quick"), ("select pg_sleep(0.2)", "slow"), ("select 1", "quick"),
                                 ("select 2", "new"), ("select 1", "quick"), ("select 1", "quick")] {
                 let waiting = calls.count
                 calls.append(Task { _ = try await pool.firstRow(sql, kind: kind) })

@@ -49,6 +49,10 @@ final class DatabasePool: Service, @unchecked Sendable {
     private let url: String
     private let size: Int
     private let connectTimeoutSeconds: Int
+    /// Calls of a kind that recently ran this long (seconds) or longer run alone, and so do kinds
+    /// not seen yet: a quick call that shares a round trip with a slow one waits for it, where
+    /// alone it would have taken the next free connection.
+    private let quickBelow: Double
     private let logger: Logger
     /// A thread backing off waits on this, so that shutdown (and only shutdown) wakes it early.
     private let backoff = NSCondition()
@@ -65,10 +69,11 @@ final class DatabasePool: Service, @unchecked Sendable {
     /// Recent running time per kind of call (moving average, seconds): only quick kinds share.
     private var runningTime: [String: Double] = [:]
 
-    init(url: String, size: Int, connectTimeoutSeconds: Int = 3, logger: Logger) {
+    init(url: String, size: Int, connectTimeoutSeconds: Int = 3, quickBelow: Double = 0.005, logger: Logger) {
         self.url = url
         self.size = max(1, size)
         self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.quickBelow = quickBelow
         self.logger = logger
     }
 
@@ -213,10 +218,6 @@ final class DatabasePool: Service, @unchecked Sendable {
     /// At most this many calls, and this many bytes of SQL and parameters, share a round trip.
     static let batchLimit = 8
     static let batchBytes = 32 * 1024
-    /// Calls of a kind that recently ran this long or longer run alone, and so do kinds not seen
-    /// yet: a quick call that shares a round trip with a slow one waits for it, where alone it
-    /// would have taken the next free connection.
-    static let quick = 0.005
 
     private func record(_ kinds: [String], took seconds: Double) {
         guard !kinds.isEmpty else { return }
@@ -228,7 +229,7 @@ final class DatabasePool: Service, @unchecked Sendable {
     /// Under the lock.
     private func shares(_ job: Job) -> Bool {
         guard let kind = job.statement?.kind, let seconds = runningTime[kind] else { return false }
-        return seconds < Self.quick
+        return seconds < quickBelow
     }
 
     /// The next call in the queue, with the one-statement calls right behind it when it is one
