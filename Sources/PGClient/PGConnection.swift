@@ -78,11 +78,7 @@ public final class PGConnection {
     /// Runs one statement with bound text parameters (extended protocol).
     @discardableResult
     public func exec(_ sql: String, _ params: [String?], types: [UInt32]? = nil) throws -> PGRows {
-        let result = params.withCStrings { values in
-            // Types (OIDs) where the server cannot infer them, e.g. `$1->>'a'` needs $1 to be jsonb.
-            types.map { types in types.withUnsafeBufferPointer { PQexecParams(conn, sql, Int32(params.count), $0.baseAddress, values, nil, nil, 0) } }
-                ?? PQexecParams(conn, sql, Int32(params.count), nil, values, nil, nil, 0)
-        }
+        let result = Self.withParameters(params, types) { PQexecParams(conn, sql, Int32(params.count), $1, $0, nil, nil, 0) }
         guard let result else { throw connectionError() }
         defer { PQclear(result) }
         return try rows(of: result)
@@ -99,7 +95,7 @@ public final class PGConnection {
             PQexitPipelineMode(conn)
         }
         for statement in statements {
-            let sent = statement.params.withCStrings { PQsendQueryParams(conn, statement.sql, Int32(statement.params.count), nil, $0, nil, nil, 0) }
+            let sent = Self.withParameters(statement.params, nil) { PQsendQueryParams(conn, statement.sql, Int32(statement.params.count), $1, $0, nil, nil, 0) }
             guard sent == 1, PQpipelineSync(conn) == 1 else { throw connectionError() }
         }
         // Send the rest, reading meanwhile: with large statements and answers, each side could
@@ -118,7 +114,7 @@ public final class PGConnection {
                 defer { PQclear(result) }
                 switch PQresultStatus(result) {
                 case PGRES_TUPLES_OK:
-                    if PQntuples(result) > 0 { outcome = .success(try rows(of: result).rows[0]) }
+                    if PQntuples(result) > 0 { outcome = .success(Self.row(0, of: result)) }
                 case PGRES_COMMAND_OK:
                     break
                 default:
@@ -136,11 +132,18 @@ public final class PGConnection {
     /// (libpq's single-row mode): the server keeps sending while the caller works, and libpq
     /// stops reading when the caller stops asking, so a slow reader holds back the server.
     public func startRows(_ sql: String, _ params: [String?], types: [UInt32]? = nil) throws {
-        let sent = params.withCStrings { values in
-            types.map { types in types.withUnsafeBufferPointer { PQsendQueryParams(conn, sql, Int32(params.count), $0.baseAddress, values, nil, nil, 0) } }
-                ?? PQsendQueryParams(conn, sql, Int32(params.count), nil, values, nil, nil, 0)
-        }
+        let sent = Self.withParameters(params, types) { PQsendQueryParams(conn, sql, Int32(params.count), $1, $0, nil, nil, 0) }
         guard sent == 1, PQsetSingleRowMode(conn) == 1 else { throw connectionError() }
+    }
+
+    /// Values as C strings and, where given, their types (OIDs) for where the server cannot infer
+    /// them (`$1->>'a'` needs $1 to be jsonb); nil types: the server infers them all.
+    private static func withParameters<R>(_ params: [String?], _ types: [UInt32]?,
+                                          _ body: (UnsafePointer<UnsafePointer<CChar>?>, UnsafePointer<UInt32>?) -> R) -> R {
+        params.withCStrings { values in
+            guard let types else { return body(values, nil) }
+            return types.withUnsafeBufferPointer { body(values, $0.baseAddress) }
+        }
     }
 
     /// Up to `limit` more rows of the statement `startRows` started; empty once it has ended.
@@ -151,9 +154,7 @@ public final class PGConnection {
             defer { PQclear(result) }
             switch PQresultStatus(result) {
             case PGRES_SINGLE_TUPLE:
-                rows.append((0..<PQnfields(result)).map { column in
-                    PQgetisnull(result, 0, column) == 1 ? nil : String(cString: PQgetvalue(result, 0, column))
-                })
+                rows.append(Self.row(0, of: result))
             case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
                 continue  // the end; libpq answers nil next
             default:
@@ -224,14 +225,15 @@ public final class PGConnection {
         case PGRES_TUPLES_OK:
             let columnCount = PQnfields(result)
             let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
-            let rows = (0..<PQntuples(result)).map { row in
-                (0..<columnCount).map { column -> String? in
-                    PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
-                }
-            }
-            return PGRows(columns: columns, rows: rows)
+            return PGRows(columns: columns, rows: (0..<PQntuples(result)).map { Self.row($0, of: result) })
         default:
             throw error(from: result)
+        }
+    }
+
+    private static func row(_ row: Int32, of result: OpaquePointer) -> [String?] {
+        (0..<PQnfields(result)).map { column in
+            PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
         }
     }
 

@@ -236,11 +236,12 @@ final class DatabasePool: Service, @unchecked Sendable {
     /// too; empty once the pool shuts down.
     private func nextJobs() -> [Job] {
         while true {
-            let now = ContinuousClock.now
+            var now = ContinuousClock.now
             var expired: [Job] = []
             let jobs = locked { () -> [Job] in
                 while queue.isEmpty && !shutDown { condition.wait() }
                 if shutDown { return [] }
+                now = .now
                 var jobs = [queue.removeFirst()]
                 guard shares(jobs[0]), var bytes = jobs[0].statement?.bytes else { return jobs }
                 while jobs.count < Self.batchLimit, let next = queue.first, shares(next), let statement = next.statement,
