@@ -85,6 +85,21 @@ struct DatabasePoolTests {
         }
     }
 
+    @Test func aConnectionTakesOnlyItsShareOfTheWaitingCalls() async throws {
+        try await Self.withPool(size: 2) { pool in
+            _ = try await pool.firstRow("select 1", kind: "quick")
+            let holds = [Hold(pool), Hold(pool)]
+            try await Self.eventually { pool.waitingCount == 0 && pool.openCount == 2 }
+            let calls = (0..<8).map { _ in Task { _ = try await pool.firstRow("select 1", kind: "quick") } }
+            try await Self.eventually { pool.waitingCount == 8 }
+            for hold in holds { try await hold.release() }
+            for call in calls { try await call.value }
+            // Eight waiting on two connections: 4, then 2 (of the 4 left), then alone. All eight
+            // in one round trip would have left the other connection idle.
+            #expect(pool.sharedRoundTrips == 2)
+        }
+    }
+
     @Test func slowKindsAndKindsNotSeenYetRunAlone() async throws {
         try await Self.withPool(size: 1) { pool in
             _ = try await pool.firstRow("select 1", kind: "quick")

@@ -69,7 +69,7 @@ final class DatabasePool: Service, @unchecked Sendable {
     /// Recent running time per kind of call (moving average, seconds): only quick kinds share.
     private var runningTime: [String: Double] = [:]
 
-    init(url: String, size: Int, connectTimeoutSeconds: Int = 3, quickBelow: Double = 0.005, logger: Logger) {
+    init(url: String, size: Int, connectTimeoutSeconds: Int = 3, quickBelow: Double = 0.002, logger: Logger) {
         self.url = url
         self.size = max(1, size)
         self.connectTimeoutSeconds = connectTimeoutSeconds
@@ -233,7 +233,8 @@ final class DatabasePool: Service, @unchecked Sendable {
     }
 
     /// The next call in the queue, with the one-statement calls right behind it when it is one
-    /// too; empty once the pool shuts down.
+    /// too — no more than this connection's share of those waiting, so that a connection coming
+    /// free next finds work rather than an empty queue; empty once the pool shuts down.
     private func nextJobs() -> [Job] {
         while true {
             var now = ContinuousClock.now
@@ -242,9 +243,10 @@ final class DatabasePool: Service, @unchecked Sendable {
                 while queue.isEmpty && !shutDown { condition.wait() }
                 if shutDown { return [] }
                 now = .now
+                let share = min(Self.batchLimit, (queue.count + size - 1) / size)
                 var jobs = [queue.removeFirst()]
                 guard shares(jobs[0]), var bytes = jobs[0].statement?.bytes else { return jobs }
-                while jobs.count < Self.batchLimit, let next = queue.first, shares(next), let statement = next.statement,
+                while jobs.count < share, let next = queue.first, shares(next), let statement = next.statement,
                       bytes + statement.bytes <= Self.batchBytes {
                     queue.removeFirst()
                     if next.expired(at: now) { expired.append(next); continue }
