@@ -237,31 +237,28 @@ final class DatabasePool: Service, @unchecked Sendable {
     /// free next finds work rather than an empty queue; empty once the pool shuts down.
     private func nextJobs() -> [Job] {
         while true {
-            var now = ContinuousClock.now
             var expired: [Job] = []
-            let jobs = locked { () -> [Job] in
+            let (jobs, stopped) = locked { () -> ([Job], Bool) in
                 while queue.isEmpty && !shutDown { condition.wait() }
-                if shutDown { return [] }
-                now = .now
+                if shutDown { return ([], true) }
+                let now = ContinuousClock.now
                 let share = min(Self.batchLimit, (queue.count + size - 1) / size)
-                var jobs = [queue.removeFirst()]
-                guard shares(jobs[0]), var bytes = jobs[0].statement?.bytes else { return jobs }
-                while jobs.count < share, let next = queue.first, shares(next), let statement = next.statement,
-                      bytes + statement.bytes <= Self.batchBytes {
+                var jobs: [Job] = [], bytes = 0
+                while jobs.count < share, let next = queue.first {
+                    // The first call goes whatever it is; the ones after it only if all of them share.
+                    if let first = jobs.first {
+                        guard shares(first), shares(next), let statement = next.statement, bytes + statement.bytes <= Self.batchBytes else { break }
+                    }
                     queue.removeFirst()
                     if next.expired(at: now) { expired.append(next); continue }
                     jobs.append(next)
-                    bytes += statement.bytes
+                    bytes += next.statement?.bytes ?? 0
                 }
-                return jobs
+                return (jobs, false)
             }
             expired.forEach { $0.fail(Problem.databaseTimedOut) }
-            if let first = jobs.first, first.expired(at: now) {
-                first.fail(Problem.databaseTimedOut)
-                if jobs.count == 1 { continue }
-                return Array(jobs.dropFirst())
-            }
-            return jobs
+            // Every call taken had waited past its deadline: wait for the next.
+            if stopped || !jobs.isEmpty { return jobs }
         }
     }
 

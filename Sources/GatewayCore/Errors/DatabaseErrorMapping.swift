@@ -13,24 +13,22 @@ enum DatabaseErrorMapping {
             return problem
         }
         guard let error = error as? PGError else { return .internalError(cause: String(reflecting: error)) }
-        let (sqlState, message, detail, hint) = (error.sqlState, error.message, error.detail, error.hint)
-        guard let sqlState else {
+        guard let sqlState = error.sqlState else {
             // No answer from the server: it is down, restarting, or the connection broke.
             var problem = Problem.unavailable("The database is unavailable; retry shortly")
             problem.internalCause = String(reflecting: error)
             return problem
         }
-        let text = message
-        var problem = problem(sqlState: sqlState, message: text, role: role)
-        problem.details = details(detail: detail, hint: hint)
+        var problem = problem(sqlState: sqlState, message: error.message, role: role)
+        problem.details = details(detail: error.detail, hint: error.hint)
         if transient.contains(sqlState) {
             // PostgreSQL's detail names processes and transactions: for the log, not the client.
             problem.details = nil
-            problem.internalCause = "\(sqlState): \(text) | \(detail ?? "")"
+            problem.internalCause = "\(sqlState): \(error.message) | \(error.detail ?? "")"
         }
         if problem.status.code >= 500 {
             problem.details = nil
-            problem.internalCause = "\(sqlState): \(text) | \(String(reflecting: error))"
+            problem.internalCause = "\(sqlState): \(error.message) | \(String(reflecting: error))"
         }
         return problem
     }
