@@ -40,8 +40,8 @@ CLAIMS=$(echo "$TOKEN" | cut -d. -f2 | tr '_-' '/+' | { read -r p; pad=$(( (4 - 
 # Two gateways: as deployed (a caller's cacheable GET answers reused for 5 s) and cold (every
 # request runs its SQL: what the database and the gateway cost without the cache).
 COLD_PORT=$((PORT + 1))
-# The gateway's default pool (two connections per core) unless BENCH_POOL says otherwise.
-POOL=${BENCH_POOL:-$((2 * $(nproc)))}
+# The gateway's default pool (one connection per core and one more) unless BENCH_POOL says otherwise.
+POOL=${BENCH_POOL:-$(($(nproc) + 1))}
 MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=$POOL .build/release/Gateway --port "$PORT" --log-level error >/dev/null 2>"$OUT/gateway.log" &
 GATEWAY_PID=$!
 RESPONSE_CACHE_SECONDS=0 MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=$POOL .build/release/Gateway --port "$COLD_PORT" --log-level error >/dev/null 2>"$OUT/gateway-cold.log" &

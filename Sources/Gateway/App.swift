@@ -19,7 +19,7 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Environment: DATABASE_URL (authenticator's URI), JWT_SECRET or JWT_SECRET_FILE (HS256, ≥ 32 bytes), \
             JWT_SECRET_KID, JWKS_FILE (RS256/ES256 keys), JWT_ALGORITHMS, JWT_ISSUER, JWT_AUDIENCE, JWT_ACCOUNT_CLAIM, \
-            JWT_APP_ROLE_CLAIM, RATE_LIMIT_STORE (memory|postgres), DB_POOL_SIZE (default: two per core), MAINTENANCE_INTERVAL (seconds between \
+            JWT_APP_ROLE_CLAIM, RATE_LIMIT_STORE (memory|postgres), DB_POOL_SIZE (default: cores + 1), MAINTENANCE_INTERVAL (seconds between \
             gateway.maintenance() runs; 0 turns them off; default 60), RESPONSE_CACHE_SECONDS (how long a caller's \
             cacheable GET answer is reused; 0 turns it off; default 5), ACCESS_TOKEN_SECONDS (lifetime of the access tokens \
             login routes issue; default 900), EXPORT_TIMEOUT (seconds an export may take, slow clients included; \
