@@ -43,6 +43,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
     }
     var app = Application(
         router: router,
+        server: ChannelLoopServer.builder(),
         configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "analytics-gateway"),
         services: services,
         logger: logger
