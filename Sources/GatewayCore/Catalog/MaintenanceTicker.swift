@@ -14,11 +14,10 @@ enum MaintenanceTicker {
     }
 
     static func tick(pool: DatabasePool, statementTimeout: Duration) async throws -> String {
-        let milliseconds = statementTimeout.components.seconds * 1000
-        return try await pool.withConnection { connection in
+        try await pool.withConnection { connection in
             try connection.exec("begin")
             do {
-                try connection.exec("set local statement_timeout = \(milliseconds)")
+                try connection.setLocalStatementTimeout(statementTimeout)
                 let result = try connection.exec("select gateway.maintenance()::text").rows.first?[0] ?? ""
                 try connection.exec("commit")
                 return result

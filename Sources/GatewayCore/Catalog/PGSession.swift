@@ -6,3 +6,11 @@ struct PGSession: @unchecked Sendable {
     let connection: PGConnection
     init(_ connection: PGConnection) { self.connection = connection }
 }
+
+extension PGConnection {
+    /// A statement_timeout for the rest of the current transaction (maintenance runs and exports
+    /// outlast the role's, which is set for requests).
+    func setLocalStatementTimeout(_ timeout: Duration) throws {
+        try exec("select set_config('statement_timeout', $1, true)", [String(Int(timeout / .milliseconds(1)))])
+    }
+}

@@ -101,10 +101,9 @@ struct RowStreamer: Sendable {
                   headers: HTTPFields) async throws -> Response {
         let stream: OpenStream
         do {
-            let milliseconds = String(statementTimeout.components.seconds * 1000)
-            stream = try await OpenStream.open(database: database, batchRows: batchRows) { connection in
+            stream = try await OpenStream.open(database: database, batchRows: batchRows) { [statementTimeout] connection in
                 try connection.exec("begin")
-                try connection.exec("select set_config('statement_timeout', $1, true)", [milliseconds])
+                try connection.setLocalStatementTimeout(statementTimeout)
                 try connection.exec("select gateway.begin_request($1, $2, true, $3)",
                                     [identity.role.rawValue, identity.claimsJSON, identity.clientAddress])
                 try connection.startRows(format.sql(call: call.call, columns: route.columns),
