@@ -107,20 +107,16 @@ public final class Migrator: Sendable {
             let script = scripts.versioned.first { $0.path == step.script }!  // the plan was made from these scripts
             done.append(try apply(script, reason: step.reason, db: db))
         }
+        var moves = Plan.Moves(scripts: scripts, applied: applied)
         for script in scripts.repeatable {
             // Judged now, not in the plan: a script earlier in this run may have dropped its objects.
-            var reason: String?
-            if let record = applied[script.path] {
-                if record.checksum != script.checksum {
-                    reason = "changed"
-                } else {
-                    let gone = try History.missingObjects(db, record.objects)
-                    if !gone.isEmpty { reason = "missing objects: " + gone.map(\.description).joined(separator: ", ") }
-                }
+            guard let verdict = try Plan.judge(script, applied: applied, moves: &moves, missing: { try History.missingObjects(db, $0.objects) })
+            else { continue }
+            if let moved = verdict.recordOnly {
+                done.append(try recordMove(script, from: moved, reason: verdict.reason, db: db))
             } else {
-                reason = "new"
+                done.append(try apply(script, reason: verdict.reason, db: db))
             }
-            if let reason { done.append(try apply(script, reason: reason, db: db)) }
         }
         return done
     }
@@ -153,6 +149,17 @@ public final class Migrator: Sendable {
             """).rows
         guard let row = rows.first else { return "a session that has just released it" }
         return "pid \(row[0] ?? "?") (\(row[1] ?? "?"), user \(row[3] ?? "?") from \(row[2] ?? "?"), connected since \(row[4] ?? "?"))"
+    }
+
+    /// A repeatable that only moved: its objects exist and its text is the same, so running it again
+    /// would change nothing. Its history continues under the new path, with the objects it made.
+    private func recordMove(_ script: Script, from previous: AppliedScript, reason: String, db: PGConnection) throws -> AppliedStep {
+        let started = Date()
+        let objects = String(decoding: try JSONEncoder().encode(previous.objects), as: UTF8.self)
+        try record(script, status: "success", started: ISO8601DateFormatter.withFractions.string(from: started), since: started,
+                   objects: objects, error: nil, db: db)
+        log("recorded \(script.path) (\(reason); same content, not run)")
+        return AppliedStep(script: script.path, kind: script.kind, reason: reason, milliseconds: milliseconds(since: started))
     }
 
     private func apply(_ script: Script, reason: String, db: PGConnection) throws -> AppliedStep {

@@ -3,7 +3,7 @@ public struct Plan: Sendable {
     public struct Step: Sendable, Codable {
         public var script: String
         public var kind: Script.Kind
-        /// `new`, `changed`, or `missing objects: view api.x, …`
+        /// `new`, `changed`, `missing objects: view api.x, …`, or `moved from functions/x.sql`
         public var reason: String
     }
 
@@ -37,18 +37,10 @@ public struct Plan: Sendable {
                 steps.append(Step(script: script.path, kind: .versioned, reason: "new"))
             }
         }
+        var moves = Moves(scripts: scripts, applied: applied)
         for script in scripts.repeatable {
-            guard let record = applied[script.path] else {
-                steps.append(Step(script: script.path, kind: .repeatable, reason: "new"))
-                continue
-            }
-            if record.checksum != script.checksum {
-                steps.append(Step(script: script.path, kind: .repeatable, reason: "changed"))
-            } else {
-                let gone = try missing(record)
-                if !gone.isEmpty {
-                    steps.append(Step(script: script.path, kind: .repeatable, reason: "missing objects: " + gone.map(\.description).joined(separator: ", ")))
-                }
+            if let verdict = try judge(script, applied: applied, moves: &moves, missing: missing) {
+                steps.append(Step(script: script.path, kind: .repeatable, reason: verdict.reason))
             }
         }
         return Plan(steps: steps, problems: problems, appliedCount: applied.count)
@@ -56,6 +48,53 @@ public struct Plan: Sendable {
 }
 
 extension Plan {
+    static let movedPrefix = "moved from "
+
+    /// Repeatables whose file is gone from `sql/`, by checksum: a new path with exactly that
+    /// content is the same file moved (a product folder reorganised), not a new one.
+    struct Moves {
+        private var vanished: [String: AppliedScript]
+
+        init(scripts: ScriptSet, applied: [String: AppliedScript]) {
+            let onDisk = Set(scripts.repeatable.map(\.path))
+            vanished = [:]
+            for record in applied.values.sorted(by: { $0.script < $1.script })
+            where record.kind == .repeatable && !onDisk.contains(record.script) && vanished[record.checksum] == nil {
+                vanished[record.checksum] = record
+            }
+        }
+
+        /// The vanished record with this content, claimed once (a second copy is a new file).
+        mutating func claim(checksum: String) -> AppliedScript? { vanished.removeValue(forKey: checksum) }
+    }
+
+    /// What a repeatable needs, or nil for nothing: to run (`new`, `changed`, `missing objects: …`),
+    /// or, for the same content at a new path whose objects all exist, only a history row under the
+    /// new path with the old one's objects (`moved from X`; `recordOnly` is that record).
+    struct Verdict {
+        var reason: String
+        var recordOnly: AppliedScript?
+    }
+
+    static func judge(_ script: Script, applied: [String: AppliedScript], moves: inout Moves,
+                      missing: (AppliedScript) throws -> [ObjectAddress]) rethrows -> Verdict? {
+        let record: AppliedScript
+        var moved: String?
+        if let current = applied[script.path] {
+            if current.checksum != script.checksum { return Verdict(reason: "changed") }
+            record = current
+        } else if let previous = moves.claim(checksum: script.checksum) {
+            record = previous
+            moved = movedPrefix + previous.script
+        } else {
+            return Verdict(reason: "new")
+        }
+        let gone = try missing(record)
+        if gone.isEmpty { return moved.map { Verdict(reason: $0, recordOnly: record) } }
+        let missingText = "missing objects: " + gone.map(\.description).joined(separator: ", ")
+        return Verdict(reason: moved.map { "\($0); \(missingText)" } ?? missingText)
+    }
+
     /// `migrator status` exit codes, so scripts can tell the cases apart.
     public enum Status: Int32, Sendable {
         case upToDate = 0

@@ -59,6 +59,50 @@ struct MigratorTests {
         #expect(try box.scalar("select doubled from shop.order_totals") == "126")
     }
 
+    /// A file moved to another folder with its text unchanged (a product reorganised into a unit
+    /// folder) is the same file: recorded under its new path, not run again.
+    @Test func movedRepeatableIsRecordedNotRun() throws {
+        let box = try Sandbox()
+        try box.writeSampleProject()
+        try box.write("migrations/0002_runs.sql", "create table shop.runs (n serial);")
+        let counted = """
+            create or replace function shop.triple(x numeric) returns numeric language sql immutable as $$ select x * 3 $$;
+            insert into shop.runs default values;
+            """
+        try box.write("functions/triple.sql", counted)
+        try box.migrator().up()
+        try box.remove("functions/triple.sql")
+        try box.write("shop/triple.sql", counted)
+        #expect(try box.migrator().plan().steps.map(\.reason) == ["moved from functions/triple.sql"])
+        #expect(try box.migrator().up().map(\.script) == ["shop/triple.sql"])
+        #expect(try box.scalar("select count(*) from shop.runs") == "1")
+        #expect(try box.migrator().plan().isUpToDate)
+        // Its objects moved with it: dropping the function re-applies the file under its new name.
+        try box.connect().exec("drop function shop.triple(numeric)")
+        #expect(try box.migrator().up().map(\.reason) == ["missing objects: function shop.triple(numeric)"])
+        #expect(try box.scalar("select count(*) from shop.runs") == "2")
+    }
+
+    @Test func movedAndEditedRepeatableRunsAsNew() throws {
+        let box = try Sandbox()
+        try box.writeSampleProject()
+        try box.migrator().up()
+        try box.remove("functions/shop.sql")
+        try box.write("shop/functions.sql", """
+            create or replace function shop.double(x numeric) returns numeric
+            language sql immutable as $$ select x * 4 $$;
+            """)
+        try box.write("views/orders.sql", """
+            -- requires: shop/functions.sql
+            create or replace view shop.order_totals as
+              select sum(amount) as total, shop.double(sum(amount)) as doubled from shop.orders;
+            """)
+        let applied = try box.migrator().up()
+        #expect(applied.map(\.script) == ["shop/functions.sql", "views/orders.sql"])
+        #expect(applied.map(\.reason) == ["new", "changed"])
+        #expect(try box.scalar("select doubled from shop.order_totals") == "168")
+    }
+
     @Test func viewDroppedByHandIsRestored() throws {
         let box = try Sandbox()
         try box.writeSampleProject()
