@@ -16,7 +16,7 @@ struct CatalogRoutingTests {
             try await TestEnvironment.psql("""
                 create function api.\(name)(days integer) returns jsonb language sql stable as $$ select jsonb_build_object('days', days) $$;
                 grant execute on function api.\(name)(integer) to authenticated;
-                insert into gateway.routes (method, path, function_name, source) values ('GET', '/api/v1/\(name)', '\(name)', 'tests-added');
+                insert into gateway.routes (method, path, function_name, unit) values ('GET', '/api/v1/\(name)', '\(name)', 'tests');
                 """)
             var served: TestResponse?
             for _ in 0..<50 {

@@ -20,10 +20,10 @@ select is(
   (select r -> 'rate_policy' from jsonb_array_elements(gateway.catalog()) r where r ->> 'path' = '/api/v1/test/limited'),
   '{"name": "test-minute", "requests": 2, "window_seconds": 60}'::jsonb, 'routes carry their rate policy');
 select throws_ok(
-  $$ insert into gateway.routes (method, path, function_name, source) values ('GET', '/nowhere', 'no_such_function', 'tests') $$,
+  $$ insert into gateway.routes (method, path, function_name, unit) values ('GET', '/nowhere', 'no_such_function', 'tests') $$,
   '42883', null, 'a route must name a function of the api schema');
 select throws_ok(
-  $$ insert into gateway.routes (method, path, function_name, source) values ('GET', '/bad path', 'test_whoami', 'tests') $$,
+  $$ insert into gateway.routes (method, path, function_name, unit) values ('GET', '/bad path', 'test_whoami', 'tests') $$,
   '23514', null, 'route paths are checked');
 select has_trigger('gateway', 'routes', 'tg_routes__notify', 'changing routes notifies the gateways');
 

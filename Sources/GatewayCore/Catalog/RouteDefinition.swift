@@ -29,6 +29,8 @@ public final class RouteDefinition: Decodable, Sendable {
 
     public let method: String
     public let path: String
+    /// The other paths the route answers on (its unit's path aliases).
+    public let aliases: [String]
     public let function: String
     public let functionSQL: String
     public let minRole: DatabaseRole
@@ -36,12 +38,7 @@ public final class RouteDefinition: Decodable, Sendable {
     public let ratePolicy: RatePolicy?
     public let cacheMaxAge: Int?
     public let cacheStaleWhileRevalidate: Int?
-    public let summary: String
-    public let tag: String
-    public let description: String
-    public let volatile: Bool
     public let returnsSet: Bool
-    public let returnType: String
     public let args: [Argument]
     /// Stream the function's rows (json, csv or ndjson) instead of building one body.
     public let streaming: Bool
@@ -51,7 +48,7 @@ public final class RouteDefinition: Decodable, Sendable {
     public let issuesToken: Bool
 
     enum CodingKeys: String, CodingKey {
-        case method, path, function, summary, tag, description, volatile, args, streaming, columns
+        case method, path, aliases, function, args, streaming, columns
         case functionSQL = "function_sql"
         case minRole = "min_role"
         case appRoles = "app_roles"
@@ -59,7 +56,6 @@ public final class RouteDefinition: Decodable, Sendable {
         case cacheMaxAge = "cache_max_age"
         case cacheStaleWhileRevalidate = "cache_swr"
         case returnsSet = "returns_set"
-        case returnType = "return_type"
         case issuesToken = "issues_token"
     }
 

@@ -1,6 +1,6 @@
 /// Finds the route for a method and path. `{name}` segments capture path parameters; a literal
-/// segment beats a parameter (`/trees/categories` before `/trees/{id}`). `/api/v1/x` and `/api/x`
-/// are the same route; a route outside `/api` (ForecastLab's `/dimensions/…`) is also `/api/v1/…`.
+/// segment beats a parameter (`/trees/categories` before `/trees/{id}`). A route answers on its
+/// path and on each alias the catalog gives it (its unit's `gateway.path_aliases`).
 public struct RouteTable: Sendable {
     public enum Match {
         case route(RouteDefinition, parameters: [String: String])
@@ -53,15 +53,9 @@ public struct RouteTable: Sendable {
         self.routes = routes
         var templates: [Template] = []
         for route in routes {
-            for path in RouteTable.aliases(of: route.path) { templates.append(Template(path: path, route: route)) }
+            for path in [route.path] + route.aliases { templates.append(Template(path: path, route: route)) }
         }
         self.templates = Dictionary(grouping: templates.sorted { $0.literalCount > $1.literalCount }, by: \.segments.count)
-    }
-
-    static func aliases(of path: String) -> [String] {
-        if path.hasPrefix("/api/v1/") { return [path, "/api/" + path.dropFirst("/api/v1/".count)] }
-        if path.hasPrefix("/api/") { return [path, "/api/v1/" + path.dropFirst("/api/".count)] }
-        return [path, "/api/v1" + path]
     }
 
     public func match(method: String, path: String) -> Match {

@@ -1,4 +1,4 @@
--- requires: functions/auth.sql
+-- requires: core/auth.sql
 -- What sales_daily's foreign keys did, per statement instead of per row (see migration 0011): every
 -- row's store and product must exist in the row's account, locked FOR KEY SHARE so they cannot be
 -- deleted before the statement commits; deleting a store or product deletes its sales.

@@ -1,6 +1,6 @@
 -- Identity helpers. The gateway (or a psql caller) sets, transaction-locally:
 --   set_config('role', 'authenticated', true)
---   set_config('request.jwt.claims', '{"sub": "…", "app_metadata": {"account_id": "…", "app_role": "engineer"}}', true)
+--   set_config('request.jwt.claims', '{"sub": "…", "app_metadata": {"account_id": "…", "app_role": "admin"}}', true)
 -- An empty or missing setting means anonymous, never an error. Policies call these as
 -- `(select auth.uid())` so the planner evaluates them once per statement.
 
@@ -42,13 +42,14 @@ as $$
 $$;
 comment on function auth.account_id() is 'The caller''s account (tenant), or null.';
 
+-- Only a role some unit declares (auth.app_roles) counts: anything else in a token is no role at all.
 create or replace function auth.app_role() returns text
 language sql stable
 as $$
-  select case when v in ('viewer', 'engineer', 'admin') then v end
-  from coalesce(auth.jwt() #>> '{app_metadata,app_role}', auth.jwt() ->> 'app_role') as v
+  select v from coalesce(auth.jwt() #>> '{app_metadata,app_role}', auth.jwt() ->> 'app_role') as v
+   where exists (select from auth.app_roles r where r.name = v)
 $$;
-comment on function auth.app_role() is 'The caller''s application role within the account: viewer, engineer, admin, or null.';
+comment on function auth.app_role() is 'The caller''s application role within the account (one the units declare), or null.';
 
 create or replace function auth.has_app_role(variadic allowed text[]) returns boolean
 language sql stable

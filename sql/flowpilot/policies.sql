@@ -1,4 +1,4 @@
--- requires: functions/auth.sql
+-- requires: core/auth.sql
 -- FlowPilot row-level security. Every rule starts with the caller's account; within it, what a
 -- member may do depends on the application role (viewer < engineer < admin). The service role
 -- acts for its account; flowpilot_system (login, tokens, derived columns) sees every account.

@@ -1,5 +1,5 @@
--- requires: functions/auth.sql
--- requires: functions/util.sql
+-- requires: core/auth.sql
+-- requires: core/util.sql
 -- FlowPilot decision trees. Every function runs as the caller: RLS decides which account's trees
 -- they see, and that only engineers and admins write (admins delete).
 

@@ -1,4 +1,4 @@
--- requires: functions/util.sql
+-- requires: core/util.sql
 -- The training-data export (service_role only) and the PII redaction it applies.
 
 -- Replaces, in order: e-mail addresses, card-like numbers (13 to 19 digits, spaces or dashes

@@ -1,5 +1,5 @@
--- requires: functions/auth.sql
--- requires: functions/util.sql
+-- requires: core/auth.sql
+-- requires: core/util.sql
 -- FlowPilot accounts, users and sessions of login. Passwords are bcrypt (cost 12) in SQL; access
 -- tokens are signed by the gateway from the `access_token_claims` these functions return (routes
 -- with issues_token); refresh tokens are random, stored as SHA-256, single use, in families.
@@ -14,6 +14,7 @@ grant execute on function util.validation_error(text, text), util.answer_error(i
   util.require_account(), util.require_range(text, integer, integer, integer),
   auth.jwt(), auth.try_uuid(text), auth.uid(), auth.role(), auth.account_id(), auth.app_role(), auth.has_app_role(text[]),
   auth.require_app_role(text[]), auth.client_address() to flowpilot_system;
+grant select on auth.app_roles to flowpilot_system;
 
 -- A password a user may choose: bcrypt reads at most 72 bytes, so longer ones would be cut silently.
 create or replace function flowpilot.check_password(password text) returns void

@@ -1,15 +1,21 @@
--- Hot Dash routes (hotdash-analytics-api.md). Served under /api/v1/… and the spec's /api/….
--- Cache lifetimes follow the spec but are `private` (see README): the numbers are a tenant's.
+-- requires: core/catalog.sql
+-- requires: hotdash/api.sql
+-- requires: hotdash/export.sql
+-- requires: hotdash/rollups.sql
+-- Hot Dash as a unit of the core (hotdash-analytics-api.md): its routes, rate policies, path
+-- alias and periodic task. Served under /api/v1/… and the spec's /api/….
+-- Cache lifetimes follow the spec but are `private` (docs/hotdash.md): the numbers are a tenant's.
 
-insert into gateway.rate_policies (name, requests, window_seconds, description) values
-  ('hotdash-dashboard', 60, 60, 'Hot Dash dashboard endpoints: 60 per minute per user'),
-  ('hotdash-agent', 60, 60, 'Hot Dash agent metrics: 60 per minute per user'),
-  ('hotdash-export', 10, 3600, 'Hot Dash exports: 10 per hour per user')
-on conflict (name) do update
-  set requests = excluded.requests, window_seconds = excluded.window_seconds, description = excluded.description;
+select gateway.restate_unit('hotdash', 'Hot Dash', 'Operations analytics for shops: dashboard, agent metrics, training-data export.');
 
-delete from gateway.routes where source = 'hotdash';
-insert into gateway.routes (method, path, function_name, min_role, rate_policy, cache_max_age, cache_swr, streaming, summary, tag, source) values
+insert into gateway.path_aliases (unit, prefix, alias) values ('hotdash', '/api/v1/', '/api/');
+
+insert into gateway.rate_policies (unit, name, requests, window_seconds, description) values
+  ('hotdash', 'hotdash-dashboard', 60, 60, 'Hot Dash dashboard endpoints: 60 per minute per user'),
+  ('hotdash', 'hotdash-agent', 60, 60, 'Hot Dash agent metrics: 60 per minute per user'),
+  ('hotdash', 'hotdash-export', 10, 3600, 'Hot Dash exports: 10 per hour per user');
+
+insert into gateway.routes (method, path, function_name, min_role, rate_policy, cache_max_age, cache_swr, streaming, summary, tag, unit) values
   ('GET',  '/api/v1/analytics/dashboard/summary',   'get_dashboard_summary',         'authenticated', 'hotdash-dashboard', 300, 60, false, 'Dashboard summary (24 h with comparison)', 'hotdash', 'hotdash'),
   ('GET',  '/api/v1/analytics/dashboard/trends',    'get_hourly_trends',             'authenticated', 'hotdash-dashboard', 900, 60, false, 'Hourly trends', 'hotdash', 'hotdash'),
   ('GET',  '/api/v1/analytics/dashboard/anomalies', 'get_active_anomalies',          'authenticated', 'hotdash-dashboard', 300, 60, false, 'Active anomalies, most severe first', 'hotdash', 'hotdash'),
@@ -18,3 +24,7 @@ insert into gateway.routes (method, path, function_name, min_role, rate_policy, 
   ('GET',  '/api/v1/analytics/agent/quality',       'get_training_quality_metrics',  'authenticated', 'hotdash-agent',     300, 60, false, 'Training data quality', 'hotdash', 'hotdash'),
   ('GET',  '/api/v1/analytics/agent/summary',       'get_agent_performance_summary', 'authenticated', 'hotdash-agent',     300, 60, false, 'Agent performance, last 24 h', 'hotdash', 'hotdash'),
   ('POST', '/api/v1/analytics/export/training-data', 'export_training_dataset',      'service_role',  'hotdash-export',    null, null, true, 'Training data export (service role)', 'hotdash', 'hotdash');
+
+-- The rollups refresh what is stale on every maintenance tick (the function decides what is).
+insert into gateway.periodic_tasks (unit, name, function) values ('hotdash', 'refresh_rollups', 'hotdash.refresh_rollups(boolean)');
+grant usage on schema hotdash to authenticator;

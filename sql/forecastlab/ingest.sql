@@ -1,4 +1,4 @@
--- requires: functions/forecastlab_rollups.sql
+-- requires: forecastlab/rollups.sql
 -- POST /ingest/sales-daily: a batch of daily sales by natural key (store_code, sku, date), upserted.
 -- All or nothing: if any row is invalid or names an unknown store or product, nothing is written and
 -- the 422 lists every rejected row. Idempotent: a row equal to what is stored is left alone (counted

@@ -1,4 +1,8 @@
--- Helpers every product's api functions share.
+-- Helpers every product's api functions share. The schema is the core's; the first product
+-- migration (0004) happened to create it, and applied migrations are never edited.
+create schema if not exists util;
+revoke all on schema util from public;
+grant usage on schema util to anon, authenticated, service_role;
 
 -- A 400 VALIDATION_ERROR whose details name the parameter, in the same shape as the gateway's own
 -- parameter errors: {"errors": [{"parameter": …, "message": …}]}.
@@ -57,7 +61,7 @@ comment on function util.found(jsonb, text) is 'Returns value, or raises PT404 (
 
 grant execute on function util.validation_error(text, text), util.require_range(text, integer, integer, integer),
   util.iso(timestamptz), util.require_account(), util.found(jsonb, text)
-  to anon, authenticated, service_role, hotdash_rollup;
+  to anon, authenticated, service_role;
 
 -- One CSV field (RFC 4180): empty for null, otherwise always quoted (quotes doubled), so commas
 -- and line breaks inside a value are safe. Values print as in JSON (ISO timestamps, true/false).

@@ -1,4 +1,4 @@
--- requires: functions/auth.sql
+-- requires: core/auth.sql
 -- Hot Dash row-level security, for every table of the schema that carries an account_id (so a new
 -- table gets the same rules): members read their shop; the service role also writes it; the rollup
 -- owner reads every shop (its views are filtered by account when read, see hotdash_api.sql).

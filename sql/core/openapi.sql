@@ -1,4 +1,4 @@
--- requires: functions/gateway.sql
+-- requires: core/catalog.sql
 -- OpenAPI 3.1 for every catalog route, from the routes, the functions' signatures and comments.
 
 -- JSON Schema for a SQL type as format_type() prints it.
@@ -69,7 +69,8 @@ language sql stable set search_path = '' as $$
   select jsonb_build_object(
     'openapi', '3.1.0',
     'info', jsonb_build_object('title', 'Analytics backend', 'version', '1',
-      'description', 'Hot Dash, FlowPilot and ForecastLab over one SQL-first backend. Every route also answers under /api/v1/… or /api/… (its alias).'),
+      'description', coalesce((select string_agg(u.title || ': ' || u.description, ' · ' order by u.name) from gateway.units u), '')
+                     || ' Every route also answers on its unit''s aliases (e.g. /api/v1/… and /api/…).'),
     'paths', coalesce((select jsonb_object_agg(path, methods) from (
         select path, jsonb_object_agg(method, operation) as methods from operations group by path) p), '{}'::jsonb)
       || jsonb_build_object(
@@ -80,7 +81,7 @@ language sql stable set search_path = '' as $$
     'components', jsonb_build_object(
       'securitySchemes', '{"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}'::jsonb,
       'responses', jsonb_build_object('Problem', jsonb_build_object(
-        'description', 'An error (RFC 9457 problem details with the Hot Dash error fields)',
+        'description', 'An error (RFC 9457 problem details, with the error, message, code and details fields clients of every unit read)',
         'content', jsonb_build_object('application/problem+json', jsonb_build_object('schema', '{"$ref": "#/components/schemas/Problem"}'::jsonb)))),
       'schemas', jsonb_build_object('Problem', jsonb_build_object(
         'type', 'object',

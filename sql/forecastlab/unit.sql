@@ -1,14 +1,23 @@
--- ForecastLab routes (forecastlab-api-reference.md): the spec's own paths (/ingest/…, /dimensions/…,
--- /analytics/…, /seeder/…), also served under /api/v1/….
+-- requires: core/catalog.sql
+-- requires: forecastlab/dimensions.sql
+-- requires: forecastlab/analytics.sql
+-- requires: forecastlab/ingest.sql
+-- requires: forecastlab/seeder.sql
+-- ForecastLab as a unit of the core (forecastlab-api-reference.md): the spec's own paths
+-- (/ingest/…, /dimensions/…, /analytics/…, /seeder/…), also served under /api/v1/….
 
-insert into gateway.rate_policies (name, requests, window_seconds, description) values
-  ('forecastlab-read', 600, 60, 'ForecastLab reads: 600 per minute per user'),
-  ('forecastlab-write', 120, 60, 'ForecastLab ingest and seeder: 120 per minute per user')
-on conflict (name) do update
-  set requests = excluded.requests, window_seconds = excluded.window_seconds, description = excluded.description;
+select gateway.restate_unit('forecastlab', 'ForecastLab', 'Retail analytics and forecasting: ingest, dimensions, KPIs, seeded demo data.');
 
-delete from gateway.routes where source = 'forecastlab';
-insert into gateway.routes (method, path, function_name, min_role, app_roles, rate_policy, cache_max_age, summary, tag, source) values
+insert into gateway.path_aliases (unit, prefix, alias) values ('forecastlab', '/', '/api/v1/');
+
+insert into auth.app_roles (unit, name, description) values
+  ('forecastlab', 'admin', 'Writes the account''s data (ingest, seeder)');
+
+insert into gateway.rate_policies (unit, name, requests, window_seconds, description) values
+  ('forecastlab', 'forecastlab-read', 600, 60, 'ForecastLab reads: 600 per minute per user'),
+  ('forecastlab', 'forecastlab-write', 120, 60, 'ForecastLab ingest and seeder: 120 per minute per user');
+
+insert into gateway.routes (method, path, function_name, min_role, app_roles, rate_policy, cache_max_age, summary, tag, unit) values
   ('POST', '/ingest/sales-daily',              'ingest_sales_daily',       'authenticated', '{admin}', 'forecastlab-write', null, 'Upsert daily sales by natural key (all or nothing)', 'forecastlab-ingest', 'forecastlab'),
   ('GET',  '/dimensions/stores',               'list_stores',              'authenticated', null, 'forecastlab-read', 60, 'Stores (paged, filtered, searched, sorted)', 'forecastlab-dimensions', 'forecastlab'),
   ('GET',  '/dimensions/stores/{store_id}',    'get_store',                'authenticated', null, 'forecastlab-read', 60, 'One store', 'forecastlab-dimensions', 'forecastlab'),

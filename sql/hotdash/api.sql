@@ -1,6 +1,6 @@
--- requires: functions/auth.sql
--- requires: functions/util.sql
--- requires: functions/hotdash_rollups.sql
+-- requires: core/auth.sql
+-- requires: core/util.sql
+-- requires: hotdash/rollups.sql
 -- Hot Dash reads. Materialized views cannot carry RLS, so these run as their owner
 -- (hotdash_rollup, SECURITY DEFINER) and filter every view by the caller's account themselves:
 -- the account comes from the verified claims, never from a parameter. Undefined ratios (no orders
@@ -8,6 +8,9 @@
 
 grant usage on schema auth to hotdash_rollup;
 grant execute on function auth.jwt(), auth.try_uuid(text), auth.account_id() to hotdash_rollup;
+grant usage on schema util to hotdash_rollup;
+grant execute on function util.validation_error(text, text), util.require_range(text, integer, integer, integer),
+  util.iso(timestamptz), util.require_account(), util.found(jsonb, text) to hotdash_rollup;
 
 create or replace function api.get_dashboard_summary() returns jsonb
 language sql stable security definer set search_path = '' as $$

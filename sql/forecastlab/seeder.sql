@@ -1,5 +1,5 @@
--- requires: functions/forecastlab_rollups.sql
--- requires: functions/forecastlab_analytics.sql
+-- requires: forecastlab/rollups.sql
+-- requires: forecastlab/analytics.sql
 -- The ForecastLab seeder: synthetic retail data generated in SQL, deterministic by seed (hash-based,
 -- never random()): the same seed and settings give the same rows. Weekly and yearly seasonality,
 -- promotions (a discount lifts demand), stockouts (no sales, an empty shelf in the snapshot) and

@@ -1,4 +1,4 @@
--- requires: functions/flowpilot_sessions.sql
+-- requires: flowpilot/sessions.sql
 -- FlowPilot Escalation Mode: AI session steps, handoffs from the AI to a human, and the metric
 -- "seconds from claim to first action".
 

@@ -1,4 +1,4 @@
--- requires: functions/auth.sql
+-- requires: core/auth.sql
 -- ForecastLab row-level security, for every table of the schema with an account_id (so a new
 -- table gets the same rules): any member of the account reads; admins and the service role
 -- write; the rollups (sales_by_day, sales_by_store_day, sales_by_product_day) are written only by their

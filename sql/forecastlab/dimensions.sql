@@ -1,4 +1,4 @@
--- requires: functions/util.sql
+-- requires: core/util.sql
 -- ForecastLab dimensions: stores and products, 1-indexed pages, filters, case-insensitive search
 -- and an allow-listed sort (an unknown sort_by or sort_order falls back to the default, as the
 -- spec says). Every function runs as the caller; RLS keeps each account to its own rows.

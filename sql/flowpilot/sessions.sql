@@ -1,4 +1,4 @@
--- requires: functions/flowpilot_trees.sql
+-- requires: flowpilot/trees.sql
 -- FlowPilot troubleshooting sessions: a user walks a tree, answering one question at a time.
 -- RLS shows users their own sessions and engineers and admins their account's; only the owner
 -- walks a session.

@@ -1,5 +1,5 @@
--- requires: functions/forecastlab_dimensions.sql
--- requires: functions/forecastlab_rollups.sql
+-- requires: forecastlab/dimensions.sql
+-- requires: forecastlab/rollups.sql
 -- ForecastLab analytics. Without a store-and-product filter they read the rollups kept by the
 -- sales_daily triggers (a row per store or product and day), so a year over 18 million sales rows
 -- sums a few tens of thousands of rows; with both filters, the sales rows of that pair by primary key.

@@ -1,15 +1,26 @@
--- FlowPilot routes (flowpilot-escalations-and-decision-tree.md). Served under /api/v1/… and /api/….
+-- requires: core/catalog.sql
+-- requires: flowpilot/auth.sql
+-- requires: flowpilot/escalations.sql
+-- FlowPilot as a unit of the core (flowpilot-escalations-and-decision-tree.md): its application
+-- roles, routes, rate policies, path alias and periodic tasks. Served under /api/v1/… and /api/….
 -- Logins are limited per client address before they reach the database (which also throttles
 -- failures per e-mail and client); everything else per user.
 
-insert into gateway.rate_policies (name, requests, window_seconds, description) values
-  ('flowpilot-auth', 30, 60, 'FlowPilot register, login and refresh: 30 per minute per client'),
-  ('flowpilot-api', 600, 60, 'FlowPilot API: 600 per minute per user')
-on conflict (name) do update
-  set requests = excluded.requests, window_seconds = excluded.window_seconds, description = excluded.description;
+select gateway.restate_unit('flowpilot', 'FlowPilot', 'Troubleshooting trees, guided sessions and escalations to humans.');
 
-delete from gateway.routes where source = 'flowpilot';
-insert into gateway.routes (method, path, function_name, min_role, app_roles, rate_policy, issues_token, summary, tag, source) values
+insert into gateway.path_aliases (unit, prefix, alias) values ('flowpilot', '/api/v1/', '/api/');
+
+-- What a member may do within an account: viewer < engineer < admin (policies.sql says what each may).
+insert into auth.app_roles (unit, name, description) values
+  ('flowpilot', 'viewer', 'Reads trees and runs sessions'),
+  ('flowpilot', 'engineer', 'Also edits trees and works the handoff queue'),
+  ('flowpilot', 'admin', 'Also manages users and deletes trees');
+
+insert into gateway.rate_policies (unit, name, requests, window_seconds, description) values
+  ('flowpilot', 'flowpilot-auth', 30, 60, 'FlowPilot register, login and refresh: 30 per minute per client'),
+  ('flowpilot', 'flowpilot-api', 600, 60, 'FlowPilot API: 600 per minute per user');
+
+insert into gateway.routes (method, path, function_name, min_role, app_roles, rate_policy, issues_token, summary, tag, unit) values
   ('POST',   '/api/v1/accounts',                         'create_account',         'service_role',  null, 'flowpilot-api', false, 'Create an account and its first admin (operators)', 'flowpilot-auth', 'flowpilot'),
   ('POST',   '/api/v1/auth/register',                    'register',               'anon',          null, 'flowpilot-auth', false, 'Register with an invitation code', 'flowpilot-auth', 'flowpilot'),
   ('POST',   '/api/v1/auth/login',                       'login',                  'anon',          null, 'flowpilot-auth', true, 'Log in (OAuth2 password form: username, password)', 'flowpilot-auth', 'flowpilot'),
@@ -39,3 +50,10 @@ insert into gateway.routes (method, path, function_name, min_role, app_roles, ra
   ('GET',    '/api/v1/handoffs',                         'list_handoffs',          'authenticated', '{engineer,admin}', 'flowpilot-api', false, 'The handoff queue', 'flowpilot-escalations', 'flowpilot'),
   ('POST',   '/api/v1/handoffs/{handoff_id}/claim',      'claim_handoff',          'authenticated', '{engineer,admin}', 'flowpilot-api', false, 'Claim a handoff', 'flowpilot-escalations', 'flowpilot'),
   ('GET',    '/api/v1/analytics/flowpilot/escalations',  'get_escalation_metrics', 'authenticated', '{engineer,admin}', 'flowpilot-api', false, 'Escalation Mode: seconds from claim to first action', 'flowpilot-escalations', 'flowpilot');
+
+-- Expired login-failure counters go, and big accounts' escalation snapshots are refreshed.
+insert into gateway.periodic_tasks (unit, name, function) values
+  ('flowpilot', 'sweep_login_failures', 'flowpilot.sweep_login_failures()'),
+  ('flowpilot', 'refresh_escalation_snapshots', 'flowpilot.refresh_escalation_snapshots(integer)');
+grant usage on schema flowpilot to authenticator;
+grant execute on function flowpilot.sweep_login_failures(), flowpilot.refresh_escalation_snapshots(integer) to authenticator;
