@@ -21,8 +21,9 @@ let package = Package(
     targets: [
         // libpq, the C client pgbench and psql use (Debian: libpq-dev).
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", providers: [.apt(["libpq-dev"])]),
-        // A blocking libpq connection: the Migrator's, and every one the gateway opens (a thread each).
-        .target(name: "PGClient", dependencies: ["CLibPQ"]),
+        // The database layer: a blocking libpq connection (the Migrator's, and every one the gateway
+        // opens) and the gateway's pool of them, a thread each. Knows nothing of HTTP.
+        .target(name: "PGClient", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "MigratorCore",
             dependencies: [

@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
-import Hummingbird
-import Logging
 
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,38 +41,8 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let url = databaseURL ?? env["DATABASE_URL"], !url.isEmpty else {
-            throw ValidationError("no database: pass --database-url or set DATABASE_URL")
-        }
-        guard let backend = GatewayConfiguration.RateLimitBackend(rawValue: rateLimitStore ?? env["RATE_LIMIT_STORE"] ?? "memory") else {
-            throw ValidationError("RATE_LIMIT_STORE must be memory or postgres")
-        }
-        var configuration = try GatewayConfiguration(
-            hostname: hostname ?? env["HOST"] ?? "127.0.0.1",
-            port: port ?? env["PORT"].flatMap { Int($0) } ?? 8080,
-            databaseURL: url,
-            auth: try GatewayConfiguration.authConfiguration(environment: env),
-            poolSize: env["DB_POOL_SIZE"].flatMap { Int($0) } ?? GatewayConfiguration.defaultPoolSize,
-            logLevel: (logLevel ?? env["LOG_LEVEL"]).flatMap { Logger.Level(rawValue: $0) } ?? .info
-        )
-        configuration.rateLimitBackend = backend
-        if let text = env["RESPONSE_CACHE_SECONDS"] {
-            guard let seconds = Int(text), seconds >= 0 else { throw ValidationError("RESPONSE_CACHE_SECONDS must be a number of seconds") }
-            configuration.responseCacheTTL = seconds == 0 ? nil : .seconds(seconds)
-        }
-        if let text = env["ACCESS_TOKEN_SECONDS"] {
-            guard let seconds = Int(text), seconds > 0 else { throw ValidationError("ACCESS_TOKEN_SECONDS must be a positive number of seconds") }
-            configuration.accessTokenLifetimeSeconds = seconds
-        }
-        if let text = env["MAINTENANCE_INTERVAL"] {
-            guard let seconds = Int(text), seconds >= 0 else { throw ValidationError("MAINTENANCE_INTERVAL must be a number of seconds") }
-            configuration.maintenanceInterval = seconds == 0 ? nil : .seconds(seconds)
-        }
-        if let text = env["EXPORT_TIMEOUT"] {
-            guard let seconds = Int(text), seconds > 0 else { throw ValidationError("EXPORT_TIMEOUT must be a positive number of seconds") }
-            configuration.exportTimeout = .seconds(seconds)
-        }
+        let configuration = try GatewayConfiguration(environment: ProcessInfo.processInfo.environment, hostname: hostname, port: port,
+                                                     databaseURL: databaseURL, rateLimitStore: rateLimitStore, logLevel: logLevel)
         let app = try await buildApplication(configuration)
         try await app.runService()
     }

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import PGClient
 import ServiceLifecycle
 
 /// The gateway application: the PostgreSQL pool and the catalog listener run as services; the
@@ -36,7 +37,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
     }
     OpenAPIRoutes(pool: pool).add(to: router)
 
-    var services: [any Service] = [pool, CatalogListener(store: catalog, health: health, database: configuration.database, logger: logger)]
+    var services: [any Service] = [PoolService(pool: pool), CatalogListener(store: catalog, health: health, database: configuration.database, logger: logger)]
     if configuration.rateLimitBackend == .postgres { services.append(RateLimitSweeper.service(pool: pool, logger: logger)) }
     if let interval = configuration.maintenanceInterval {
         services.append(MaintenanceTicker.service(pool: pool, interval: interval, statementTimeout: configuration.maintenanceTimeout, logger: logger))

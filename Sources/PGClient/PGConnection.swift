@@ -262,7 +262,12 @@ extension Array where Element == String? {
     fileprivate func withCStrings<R>(_ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
         let copies: [UnsafeMutablePointer<CChar>?] = map { $0.map { strdup($0) } ?? nil }
         defer { copies.forEach { free($0) } }
-        return copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { body($0.baseAddress!) }
+        // An empty array need not have storage (nil base address): libpq reads no element then.
+        let pointers = copies.isEmpty ? [nil] : copies.map { UnsafePointer($0) }
+        return pointers.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { preconditionFailure("a non-empty array has storage") }
+            return body(base)
+        }
     }
 }
 

@@ -158,10 +158,12 @@ struct DatabasePoolTests {
         try await Self.withPool(size: 1) { pool in
             let hold = Hold(pool)
             try await Self.eventually { pool.openCount == 1 && pool.waitingCount == 0 }
-            let error = await #expect(throws: Problem.self, "while the only connection is still busy") {
+            let error = await #expect(throws: PoolError.self, "while the only connection is still busy") {
                 try await pool.firstRow("select 1", deadline: .now + .milliseconds(200))
             }
-            #expect(error?.status == .serviceUnavailable && error?.headers[.retryAfter] == "5")
+            guard case .timedOut? = error else { Issue.record("expected timedOut, got \(String(describing: error))"); return }
+            let problem = DatabaseErrorMapping.problem(for: PoolError.timedOut, role: .authenticated)
+            #expect(problem.status == .serviceUnavailable && problem.headers[.retryAfter] == "5")
             #expect(pool.waitingCount == 0, "it left the queue")
             try await hold.release()
         }
@@ -190,10 +192,11 @@ struct DatabasePoolTests {
     @Test func withTheDatabaseUnreachableACallFailsInsteadOfWaiting() async throws {
         try await Self.withPool(size: 2, url: "postgres://nobody@127.0.0.1:1/none?sslmode=disable") { pool in
             for _ in 0..<2 {  // the first waits for the first attempt to connect; the next fails at once
-                let error = await #expect(throws: DatabasePool.ConnectionFailed.self, "the connection error, long before the deadline's 503") {
+                let error = await #expect(throws: PoolError.self, "the connection error, long before the deadline's 503") {
                     try await pool.firstRow("select 1", deadline: .now + .seconds(10))
                 }
-                #expect(error?.underlying is PGError)
+                guard case .connectionFailed(let underlying)? = error else { Issue.record("expected connectionFailed, got \(String(describing: error))"); return }
+                #expect(underlying is PGError)
                 // Whatever PostgreSQL said (a refused login is 28P01, a 401 from a request's statement),
                 // the caller gets a 503 that names nothing of the database.
                 let problem = DatabaseErrorMapping.problem(for: try #require(error), role: .authenticated)
@@ -213,8 +216,11 @@ struct DatabasePoolTests {
         let waiting = Task { try await pool.firstRow("select 1") }
         try await Self.eventually { pool.waitingCount == 1 }
         running.cancel()
-        await #expect(throws: Problem.self, "the waiting call") { try await waiting.value }
-        await #expect(throws: Problem.self, "a new call") { try await pool.firstRow("select 1") }
+        for error in [await #expect(throws: PoolError.self, "the waiting call") { try await waiting.value },
+                      await #expect(throws: PoolError.self, "a new call") { try await pool.firstRow("select 1") }] {
+            guard case .shuttingDown? = error else { Issue.record("expected shuttingDown, got \(String(describing: error))"); continue }
+            #expect(DatabaseErrorMapping.problem(for: PoolError.shuttingDown, role: .anon).status == .serviceUnavailable)
+        }
         try await hold.release()
         _ = await running.result
     }

@@ -50,6 +50,44 @@ public struct GatewayConfiguration: Sendable {
         self.logLevel = logLevel
     }
 
+    /// A setting that cannot be used; the message names it.
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The one place configuration is read: command-line values (non-nil) win over the
+    /// environment, which wins over the defaults above. Secrets come only from the environment
+    /// (or files it names): none has a default.
+    public init(environment env: [String: String], hostname: String? = nil, port: Int? = nil, databaseURL: String? = nil,
+                rateLimitStore: String? = nil, logLevel: String? = nil) throws {
+        guard let url = databaseURL ?? env["DATABASE_URL"], !url.isEmpty else {
+            throw Invalid(description: "no database: pass --database-url or set DATABASE_URL")
+        }
+        try self.init(
+            hostname: hostname ?? env["HOST"] ?? "127.0.0.1",
+            port: try port ?? Self.number(env, "PORT", atLeast: 1) ?? 8080,
+            databaseURL: url,
+            auth: try Self.authConfiguration(environment: env),
+            poolSize: try Self.number(env, "DB_POOL_SIZE", atLeast: 1) ?? Self.defaultPoolSize,
+            logLevel: (logLevel ?? env["LOG_LEVEL"]).flatMap { Logger.Level(rawValue: $0) } ?? .info
+        )
+        guard let backend = RateLimitBackend(rawValue: rateLimitStore ?? env["RATE_LIMIT_STORE"] ?? "memory") else {
+            throw Invalid(description: "RATE_LIMIT_STORE must be memory or postgres")
+        }
+        rateLimitBackend = backend
+        if let seconds = try Self.number(env, "RESPONSE_CACHE_SECONDS", atLeast: 0) { responseCacheTTL = seconds == 0 ? nil : .seconds(seconds) }
+        if let seconds = try Self.number(env, "ACCESS_TOKEN_SECONDS", atLeast: 1) { accessTokenLifetimeSeconds = seconds }
+        if let seconds = try Self.number(env, "MAINTENANCE_INTERVAL", atLeast: 0) { maintenanceInterval = seconds == 0 ? nil : .seconds(seconds) }
+        if let seconds = try Self.number(env, "EXPORT_TIMEOUT", atLeast: 1) { exportTimeout = .seconds(seconds) }
+    }
+
+    /// A whole number of at least `low` from the environment, nil when unset.
+    static func number(_ env: [String: String], _ name: String, atLeast low: Int) throws -> Int? {
+        guard let text = env[name] else { return nil }
+        guard let value = Int(text), value >= low else { throw Invalid(description: "\(name) must be a whole number, at least \(low)") }
+        return value
+    }
+
     /// The environment's settings; every secret must come from here or a file it names.
     public static func authConfiguration(environment env: [String: String]) throws -> AuthConfiguration {
         var auth = AuthConfiguration(hmacSecret: try secret(env, "JWT_SECRET"), jwksJSON: try env["JWKS_FILE"].map {
@@ -65,7 +103,7 @@ public struct GatewayConfiguration: Sendable {
     }
 
     /// `NAME` or the contents of the file `NAME_FILE` (for secrets mounted as files).
-    static func secret(_ env: [String: String], _ name: String) throws -> String? {
+    public static func secret(_ env: [String: String], _ name: String) throws -> String? {
         if let value = env[name], !value.isEmpty { return value }
         guard let file = env[name + "_FILE"] else { return nil }
         return try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -2,15 +2,21 @@ import Foundation
 import Hummingbird
 import PGClient
 
+/// The one place database errors become HTTP: the pool's own (`PoolError`) and PostgreSQL's.
 /// SQLSTATE → HTTP, after PostgREST's table, plus `PTnnn` codes that set the status directly
 /// (`raise … using errcode = 'PT404'`). Messages of 4xx errors are what the SQL function raised
 /// (its own words); a 5xx says nothing about SQL, only the request id that finds it in the log.
 enum DatabaseErrorMapping {
     static func problem(for error: any Error, role: DatabaseRole) -> Problem {
-        if let failed = error as? DatabasePool.ConnectionFailed {
-            var problem = Problem.unavailable("The database is unavailable; retry shortly")
-            problem.internalCause = String(reflecting: failed.underlying)
-            return problem
+        if let failed = error as? PoolError {
+            switch failed {
+            case .timedOut: return .databaseTimedOut
+            case .shuttingDown: return .unavailable("The gateway is shutting down; retry shortly")
+            case .connectionFailed(let underlying):
+                var problem = Problem.unavailable("The database is unavailable; retry shortly")
+                problem.internalCause = String(reflecting: underlying)
+                return problem
+            }
         }
         guard let error = error as? PGError else { return .internalError(cause: String(reflecting: error)) }
         guard let sqlState = error.sqlState else {

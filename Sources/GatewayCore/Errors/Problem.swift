@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 
-/// Every error response: RFC 9457 problem details that also carry the Hot Dash error fields
-/// (`error`, `message`, `code`, `details`), so clients of either spec read it unchanged.
+/// Every error response: RFC 9457 problem details that also carry the fields some specs' clients
+/// read (`error`, `message`, `code`, `details`; Hot Dash's, for example), so each reads it unchanged.
 public struct Problem: Error, HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     /// Machine-readable: AUTH_REQUIRED, FORBIDDEN, NOT_FOUND, VALIDATION_ERROR, …

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import PGClient
 
 /// The outermost layer: request id, problem+json for every error, `X-API-Version`,
 /// `Server-Timing`, metrics, and one JSON log line per request.
@@ -55,11 +56,13 @@ struct ObservabilityMiddleware: RouterMiddleware {
             problem.headers = http.headers
             return problem
         }
+        // A database error no step mapped with the caller's role (readiness, OpenAPI, the shared rate limit).
+        if error is PoolError || error is PGError { return DatabaseErrorMapping.problem(for: error, role: .anon) }
         return .internalError(cause: String(reflecting: error))
     }
 }
 
-/// One JSON object per line on standard output, with the Hot Dash request-log fields.
+/// One JSON object per line on standard output, with the request-log fields a spec asks for (Hot Dash's, for example).
 public struct AccessLog: Sendable {
     let sink: @Sendable (String) -> Void
 

@@ -1,3 +1,4 @@
+import PGClient
 import Logging
 
 /// Buckets in `gateway.rate_limits`, so several gateways share one limit. The same GCRA runs in

@@ -1,3 +1,4 @@
+import PGClient
 import Logging
 
 /// Deletes full buckets from the shared table once a minute, so it stays as small as the set of

@@ -1,3 +1,4 @@
+import PGClient
 import Hummingbird
 import Logging
 

@@ -3,9 +3,9 @@ import NIOConcurrencyHelpers
 /// A short-lived cache of successful GET answers, per caller: the key holds the route, the
 /// arguments and the caller's whole verified claims, so one caller's answer is never served to
 /// another (not even a colleague in the same account). Only routes the catalog marks cacheable
-/// (cache_max_age) are kept, for at most `ttl` and never past their max-age. The Hot Dash numbers
-/// change only when a rollup refreshes (every 5 minutes or more), so a few seconds here cost no
-/// freshness worth having and spare the database repeated identical calls.
+/// (cache_max_age) are kept, for at most `ttl` and never past their max-age. Numbers read from
+/// rollups (Hot Dash's, for example) change only when a rollup refreshes, every few minutes, so a
+/// few seconds here cost no freshness worth having and spare the database repeated identical calls.
 final class ResponseCache: Sendable {
     private struct Entry {
         var result: Invoker.Result

@@ -52,7 +52,7 @@ enum ResponseShaper {
     }
 
     /// Always `private`: these are a tenant's numbers, and a shared cache must never hand them to
-    /// another tenant (the Hot Dash spec's `public` would).
+    /// another tenant (as a spec's `public`, Hot Dash's for example, would).
     static func cacheControl(for route: RouteDefinition) -> String {
         guard let maxAge = route.cacheMaxAge else { return "no-store" }
         var value = "private, max-age=\(maxAge)"

@@ -1,8 +1,17 @@
 import Foundation
 import Logging
-import NIOPosix
-import PGClient
-import ServiceLifecycle
+
+/// Why the pool could not run a call. The gateway maps these (and PGError) to HTTP in one place.
+public enum PoolError: Error, Sendable {
+    /// The call still waited for a connection at its deadline.
+    case timedOut
+    /// The pool is shutting down (or has): no new calls.
+    case shuttingDown
+    /// The pool could not open a connection: the database is down, or refuses the pool's own
+    /// login. Never the caller's doing, whatever SQLSTATE PostgreSQL sent (a refused login is
+    /// 28P01, which from a request's own statement would mean 401).
+    case connectionFailed(underlying: any Error)
+}
 
 /// The gateway's PostgreSQL connections for calls that want one row (every request's
 /// `gateway.invoke`, the catalog, the shared rate limit, readiness, OpenAPI, maintenance).
@@ -17,14 +26,7 @@ import ServiceLifecycle
 /// not answer; with none open, calls fail at once (503) instead of waiting out their deadline.
 /// Waiting one-statement calls of a quick kind share a round trip, each in its own transaction
 /// (`nextJobs`, `run(_:on:)`).
-final class DatabasePool: Service, @unchecked Sendable {
-    /// The pool could not open a connection: the database is down, or refuses the gateway's own
-    /// login. Never the caller's doing, whatever SQLSTATE PostgreSQL sent (a refused login is 28P01,
-    /// which from a request's own statement would mean 401).
-    struct ConnectionFailed: Error {
-        let underlying: any Error
-    }
-
+public final class DatabasePool: @unchecked Sendable {
     private struct Job {
         let id: Int
         let deadline: ContinuousClock.Instant?
@@ -63,13 +65,13 @@ final class DatabasePool: Service, @unchecked Sendable {
     private var nextJobID = 0
     private var open = 0
     /// The last attempt to connect failed and no connection is open: fail calls at once.
-    private var unreachable: ConnectionFailed?
+    private var unreachable: PoolError?
     private var shutDown = false
     private var shared = 0
     /// Recent running time per kind of call (moving average, seconds): only quick kinds share.
     private var runningTime: [String: Double] = [:]
 
-    init(url: String, size: Int, connectTimeoutSeconds: Int = 3, quickBelow: Double = 0.002, logger: Logger) {
+    public init(url: String, size: Int, connectTimeoutSeconds: Int = 3, quickBelow: Double = 0.002, logger: Logger) {
         self.url = url
         self.size = max(1, size)
         self.connectTimeoutSeconds = connectTimeoutSeconds
@@ -79,7 +81,7 @@ final class DatabasePool: Service, @unchecked Sendable {
 
     /// Runs `body` on a connection's thread, with the connection, when one is free before
     /// `deadline`. `body` blocks that thread (and no other) while it talks to PostgreSQL.
-    func withConnection<T: Sendable>(deadline: ContinuousClock.Instant? = nil,
+    public func withConnection<T: Sendable>(deadline: ContinuousClock.Instant? = nil,
                                      _ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await enqueue(deadline: deadline, body, statement: nil)
     }
@@ -90,7 +92,7 @@ final class DatabasePool: Service, @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 let refused: (any Error)? = locked {
-                    if shutDown { return Self.closed }
+                    if shutDown { return PoolError.shuttingDown }
                     // Checked under the lock the cancellation handler takes: either it already
                     // ran (and this sees it), or it will find the job to remove.
                     if Task.isCancelled { return CancellationError() }
@@ -114,7 +116,7 @@ final class DatabasePool: Service, @unchecked Sendable {
     /// The first row of a statement's answer as text values (nil for SQL NULL), or nil when the
     /// answer has no row. `params` are `$1`, `$2`, … as text. Calls of a `kind` that has been
     /// running quickly may share a round trip with others waiting (`nextJobs`).
-    func firstRow(_ sql: String, _ params: [String?] = [], kind: String? = nil,
+    public func firstRow(_ sql: String, _ params: [String?] = [], kind: String? = nil,
                   deadline: ContinuousClock.Instant? = nil) async throws -> [String?]? {
         try await enqueue(deadline: deadline, { try $0.exec(sql, params).rows.first }, statement: { continuation in
             Job.Statement(sql: sql, params: params, kind: kind, finish: { continuation.resume(with: $0.mapError { $0 }) })
@@ -122,24 +124,29 @@ final class DatabasePool: Service, @unchecked Sendable {
     }
 
     /// Calls waiting for a connection, and connections open (for tests).
-    var waitingCount: Int { locked { queue.count } }
-    var openCount: Int { locked { open } }
+    public var waitingCount: Int { locked { queue.count } }
+    public var openCount: Int { locked { open } }
     /// Round trips that carried more than one call.
-    var sharedRoundTrips: Int { locked { shared } }
+    public var sharedRoundTrips: Int { locked { shared } }
 
-    func run() async throws {
-        let threads = NIOThreadPool(numberOfThreads: size)
-        threads.start()
+    /// Serves calls until the calling task is cancelled, then shuts down: waiting and new calls
+    /// fail with `shuttingDown`, running ones finish, and it returns once every thread has ended.
+    public func run() async {
+        let threads = DispatchGroup()
         for slot in 0..<size {
-            threads.submit { [self] _ in serve(slot: slot) }
+            threads.enter()
+            let thread = Thread { [self] in
+                serve(slot: slot)
+                threads.leave()
+            }
+            thread.name = "pg-pool-\(slot)"
+            thread.start()
         }
         // Deadlines are kept by this one loop rather than a timer per call (a timer and a task per
         // request cost the gateway 0.035 ms of CPU per request): a call waits at most this long past its own.
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: Self.deadlineResolution)
-                self.failExpired()
-            }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.deadlineResolution)
+            failExpired()
         }
         stopBackingOff()
         let waiting = locked {
@@ -148,56 +155,60 @@ final class DatabasePool: Service, @unchecked Sendable {
             defer { queue = [] }
             return queue
         }
-        waiting.forEach { $0.fail(Self.closed) }
+        waiting.forEach { $0.fail(PoolError.shuttingDown) }
         // Each thread finishes the call it is running, closes its connection and ends.
-        try await threads.shutdownGracefully()
+        await withCheckedContinuation { ended in threads.notify(queue: .global()) { ended.resume() } }
     }
 
     /// One connection's thread: connect, serve calls until the connection breaks, connect again.
     private func serve(slot: Int) {
         var delay = 0.1
-        var connection: PGConnection?
+        var current: PGConnection?
         var lastUsed = ContinuousClock.now
         while true {
-            if connection == nil {
+            let connection: PGConnection
+            if let current {
+                connection = current
+            } else {
                 do {
                     connection = try PGConnection(url: url, connectTimeoutSeconds: connectTimeoutSeconds)
-                    delay = 0.1
-                    locked { open += 1; unreachable = nil }
                 } catch {
                     logger.debug("database connection failed", metadata: ["slot": "\(slot)", "error": "\(error)"])
-                    if connectFailed(ConnectionFailed(underlying: error), thenWait: delay) { return }
+                    if connectFailed(.connectionFailed(underlying: error), thenWait: delay) { return }
                     delay = min(delay * 2, 5)
                     continue
                 }
+                current = connection
+                delay = 0.1
+                locked { open += 1; unreachable = nil }
             }
             let jobs = nextJobs()
             guard let job = jobs.first else { return }
             // A connection idle a while may have been ended by the server: replace it before the
             // call rather than fail the call (one poll, never under load).
-            if ContinuousClock.now - lastUsed > Self.idleCheckAfter, connection!.serverSpokeWhileIdle {
-                connection = nil
+            if ContinuousClock.now - lastUsed > Self.idleCheckAfter, connection.serverSpokeWhileIdle {
+                current = nil
                 locked { open -= 1; queue.insert(contentsOf: jobs, at: 0) }
                 continue
             }
             var usable = true
             let started = ContinuousClock.now
             if jobs.count == 1 {
-                job.run(connection!)
+                job.run(connection)
             } else {
-                usable = run(jobs.compactMap(\.statement), on: connection!)
+                usable = run(jobs.compactMap(\.statement), on: connection)
             }
             lastUsed = .now
-            record(jobs.compactMap(\.statement?.kind), took: (lastUsed - started).seconds / Double(jobs.count))
-            if !usable || connection!.isBroken {
-                connection = nil
+            record(jobs.compactMap(\.statement?.kind), took: Double((lastUsed - started) / .microseconds(1)) / 1e6 / Double(jobs.count))
+            if !usable || connection.isBroken {
+                current = nil
                 locked { open -= 1 }
             }
         }
     }
 
-    static let deadlineResolution = Duration.milliseconds(100)
-    static let idleCheckAfter = Duration.milliseconds(100)
+    public static let deadlineResolution = Duration.milliseconds(100)
+    public static let idleCheckAfter = Duration.milliseconds(100)
 
     /// Several one-statement calls share a round trip, each in its own transaction: under load the
     /// queue is seldom empty, and PostgreSQL then reads and runs them without waiting in between.
@@ -256,7 +267,7 @@ final class DatabasePool: Service, @unchecked Sendable {
                 }
                 return (jobs, false)
             }
-            expired.forEach { $0.fail(Problem.databaseTimedOut) }
+            expired.forEach { $0.fail(PoolError.timedOut) }
             // Every call taken had waited past its deadline: wait for the next.
             if stopped || !jobs.isEmpty { return jobs }
         }
@@ -269,13 +280,13 @@ final class DatabasePool: Service, @unchecked Sendable {
             if !expired.isEmpty { queue.removeAll { $0.expired(at: now) } }
             return expired
         }
-        expired.forEach { $0.fail(Problem.databaseTimedOut) }
+        expired.forEach { $0.fail(PoolError.timedOut) }
     }
 
     /// With no connection open, the waiting calls fail now (they would wait out their deadline for
     /// nothing) and so do new ones until a connection opens. Then waits `seconds` before the next
     /// attempt; true when the pool shut down meanwhile.
-    private func connectFailed(_ error: ConnectionFailed, thenWait seconds: Double) -> Bool {
+    private func connectFailed(_ error: PoolError, thenWait seconds: Double) -> Bool {
         let failed = locked { () -> [Job] in
             guard open == 0 else { return [] }
             unreachable = error
@@ -302,6 +313,4 @@ final class DatabasePool: Service, @unchecked Sendable {
         defer { condition.unlock() }
         return try body()
     }
-
-    private static let closed = Problem.unavailable("The gateway is shutting down; retry shortly")
 }

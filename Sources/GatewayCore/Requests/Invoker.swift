@@ -1,3 +1,5 @@
+import PGClient
+
 /// One call, one round trip: `gateway.invoke` sets role and claims transaction-locally and runs the
 /// call inside the single statement's own transaction. Nothing of one request survives into the
 /// next on the same pooled connection.
@@ -25,8 +27,6 @@ struct Invoker: Sendable {
                 return Result(body: nil, status: nil, headers: nil)
             }
             return Result(body: row[0], status: row[1].flatMap { Int($0) }, headers: row[2])
-        } catch let problem as Problem {
-            throw problem
         } catch {
             throw DatabaseErrorMapping.problem(for: error, role: identity.role)
         }
