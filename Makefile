@@ -68,9 +68,14 @@ migrate: db-start
 	swift build --product Migrator
 	$(MIGRATOR) up --database-url '$(APP_URL)'
 
-seed: migrate
+# The demo users' password, like the token secret: made once per install, never committed.
+DEMO_PASSWORD_FILE := .run/demo_password
+$(DEMO_PASSWORD_FILE):
+	@mkdir -p .run && umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=\n' > $@
+
+seed: migrate $(DEMO_PASSWORD_FILE)
 	@for f in seeds/*.sql; do [ -e "$$f" ] || continue; echo "seed $$f"; \
-	  psql '$(APP_URL)' -X -q -o /dev/null -v ON_ERROR_STOP=1 -f "$$f" || exit 1; done
+	  psql '$(APP_URL)' -X -q -o /dev/null -v ON_ERROR_STOP=1 -v demo_password="$$(cat $(DEMO_PASSWORD_FILE))" -f "$$f" || exit 1; done
 
 $(SECRET_FILE):
 	@mkdir -p .run && umask 077 && head -c 48 /dev/urandom | base64 | tr -d '/+=\n' > $@
@@ -83,6 +88,7 @@ run: build seed $(SECRET_FILE)
 	@echo "  TOKEN=\$$(make -s token ACCOUNT=<account uuid> APP_ROLE=admin)"
 	@echo "  curl -H \"Authorization: Bearer \$$TOKEN\" http://$(HOST):$(PORT)/api/v1/…"
 	@echo "  http://$(HOST):$(PORT)/api/docs        the API, from the route catalog"
+	@echo "  FlowPilot demo users (admin@, engineer@, viewer@acme.example), password: $$(cat $(DEMO_PASSWORD_FILE))"
 	@echo "  make psql    a psql shell on the same database"
 	@echo ""
 	DATABASE_URL='$(GATEWAY_URL)' $(SECRET_ENV) $(GATEWAY) --hostname $(HOST) --port $(PORT)

@@ -18,6 +18,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
     }
 
     let router = Router(context: GatewayContext.self)
+    if !configuration.corsAllowedOrigins.isEmpty { router.add(middleware: CORSMiddleware(allowedOrigins: configuration.corsAllowedOrigins)) }
     router.add(middleware: ObservabilityMiddleware(metrics: metrics, accessLog: configuration.accessLog))
     router.add(middleware: CatalogMiddleware(
         catalog: catalog,
@@ -32,9 +33,7 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
         maxBodyBytes: configuration.maxBodyBytes
     ))
     HealthRoutes(pool: pool, catalog: catalog, health: health).add(to: router)
-    router.get("/metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
-    }
+    MetricsRoute(metrics: metrics, token: configuration.metricsToken).add(to: router)
     OpenAPIRoutes(pool: pool).add(to: router)
 
     var services: [any Service] = [PoolService(pool: pool), CatalogListener(store: catalog, health: health, database: configuration.database, logger: logger)]

@@ -24,6 +24,8 @@ final class RequestReport: Sendable {
         var userID: String?
         var databaseSeconds: Double?
         var cacheHit = false
+        /// The matched route's unit's error style; the default until a route matched.
+        var errorStyle = ErrorStyle.problem
     }
 
     private let box = NIOLockedValueBox(Values())

@@ -175,7 +175,7 @@ public final class DatabasePool: @unchecked Sendable {
                 } catch {
                     logger.debug("database connection failed", metadata: ["slot": "\(slot)", "error": "\(error)"])
                     if connectFailed(.connectionFailed(underlying: error), thenWait: delay) { return }
-                    delay = min(delay * 2, 5)
+                    delay = min(delay * 2, Self.longestRetryDelay)
                     continue
                 }
                 current = connection
@@ -207,6 +207,10 @@ public final class DatabasePool: @unchecked Sendable {
         }
     }
 
+    /// While the database does not answer, each thread tries again at most this long after its
+    /// last attempt (a refused connection costs next to nothing), so calls work again within about
+    /// half a second of the database coming back.
+    public static let longestRetryDelay = 0.5
     public static let deadlineResolution = Duration.milliseconds(100)
     public static let idleCheckAfter = Duration.milliseconds(100)
 

@@ -10,6 +10,9 @@ public struct PGError: Error, CustomStringConvertible, Sendable {
     public var context: String?
     /// 1-based character offset into the text that was sent, when the server gives one.
     public var position: Int?
+    /// The server's C function that raised it: `exec_stmt_raise` for a PL/pgSQL RAISE (an error
+    /// the project's own SQL raised on purpose), something else for PostgreSQL's own errors.
+    public var sourceFunction: String?
 
     public init(message: String, sqlState: String? = nil) {
         self.message = message
@@ -249,6 +252,7 @@ public final class PGConnection {
         error.hint = field("H")
         error.context = field("W")
         error.position = field("P").flatMap { Int($0) }
+        error.sourceFunction = field("R")
         return error
     }
 

@@ -23,7 +23,7 @@ struct CachingAndErrorTests {
             try await client.execute(uri: "/api/v1/test/typed?n=2", method: .get, headers: [.authorization: "Bearer \(token)", .ifNoneMatch: tag]) { response in
                 #expect(response.status == .ok)
             }
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            try await client.execute(uri: "/metrics", method: .get, headers: .metrics) { response in
                 #expect(response.text.contains(#"gateway_not_modified_total{route="GET /api/v1/test/typed"} 1"#))
             }
         }
@@ -44,7 +44,7 @@ struct CachingAndErrorTests {
                 #expect(response.json?[["n"]] == .number(6))
             }
             // Alice's second and fourth calls came from memory; Bob's first did not.
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            try await client.execute(uri: "/metrics", method: .get, headers: .metrics) { response in
                 #expect(response.text.contains(#"gateway_response_cache_hits_total{route="GET /api/v1/test/typed"} 2"#))
             }
         }
@@ -53,7 +53,7 @@ struct CachingAndErrorTests {
         let uncached = try await buildApplication(configuration)
         try await uncached.test(.router) { client in
             for _ in 0..<2 { _ = try await client.execute(uri: "/api/v1/test/typed?n=5", method: .get, headers: .bearer(alice)) }
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            try await client.execute(uri: "/metrics", method: .get, headers: .metrics) { response in
                 #expect(!response.text.contains("gateway_response_cache_hits_total{"))
             }
         }

@@ -120,7 +120,7 @@ struct CatalogRoutingTests {
             }
             try await client.execute(uri: "/api/v1/test/items/12", method: .delete, headers: .bearer(TestEnvironment.token())) { response in
                 #expect(response.status == .methodNotAllowed)
-                #expect(response.headers[.allow] == "GET")
+                #expect(response.headers[.allow] == "GET, HEAD, OPTIONS")
                 #expect(response.problemCode == "METHOD_NOT_ALLOWED")
             }
             try await client.execute(uri: "/api/v1/test/rows", method: .get, headers: .bearer(TestEnvironment.token())) { response in

@@ -159,6 +159,10 @@ struct HotDashTests {
                 #expect(count > 0)
                 #expect(Set(rows.first?.objectKeys ?? []) == ["conversation_id", "input_text", "model_draft", "safe_to_send", "category",
                     "sentiment", "tone", "accuracy_score", "helpfulness_score", "tone_score", "notes", "confidence", "response_time_ms", "created_at"])
+                #expect(rows.allSatisfy { row in
+                    guard case .string(let at)? = row[["created_at"]] else { return false }
+                    return at.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"#, options: .regularExpression) != nil
+                }, "timestamps as the spec prints them: UTC with a Z")
                 #expect(!response.text.contains("@"), "no e-mail address survives")
                 #expect(response.text.range(of: #"\d{3}-\d{3}-\d{4}"#, options: .regularExpression) == nil, "no phone number survives")
             }
@@ -171,6 +175,7 @@ struct HotDashTests {
                 let lines = response.text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
                 #expect(lines.first == "conversation_id,input_text,model_draft,safe_to_send,category,sentiment,tone,accuracy_score,helpfulness_score,tone_score,notes,confidence,response_time_ms,created_at")
                 #expect(lines.count == count + 1)
+                #expect(lines.dropFirst().allSatisfy { $0.hasSuffix("Z\"") }, "created_at ends in Z in csv too")
             }
             try await client.execute(uri: Self.export, method: .post, headers: [.authorization: "Bearer \(service())", .contentType: "application/json"],
                                      body: ByteBuffer(string: #"{"include_pii": true}"#)) { response in

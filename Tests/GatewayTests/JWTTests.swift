@@ -85,7 +85,7 @@ struct JWTTests {
                 #expect(response.status == .unauthorized)
             }
             // None of them took a database connection: no database call was measured.
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            try await client.execute(uri: "/metrics", method: .get, headers: .metrics) { response in
                 #expect(!response.text.contains("gateway_database_call_duration_seconds_count"))
             }
             // The same gateway accepts good tokens of both kinds, and a little clock skew.

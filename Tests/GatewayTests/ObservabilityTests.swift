@@ -57,7 +57,7 @@ struct ObservabilityTests {
         let app = try await buildApplication(TestEnvironment.configuration())
         try await app.test(.router) { client in
             _ = try await client.execute(uri: "/api/v1/test/whoami", method: .get)
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            try await client.execute(uri: "/metrics", method: .get, headers: .metrics) { response in
                 #expect(response.headers[.contentType] == "text/plain; version=0.0.4")
                 #expect(response.text.contains(#"gateway_requests_total{method="GET",route="GET /api/v1/test/whoami",status="200"} 1"#))
                 #expect(response.text.contains(#"gateway_request_duration_seconds_bucket{route="GET /api/v1/test/whoami",le="+Inf"} 1"#))

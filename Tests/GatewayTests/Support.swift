@@ -21,6 +21,7 @@ enum TestEnvironment {
     static func gatewayURL() throws -> String { try variable("TEST_GATEWAY_DATABASE_URL") }
 
     /// A fresh secret per test run: no test depends on a known key.
+    static let metricsToken = "metrics-" + UUID().uuidString
     static let secret = (0..<48).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! }.reduce("") { $0 + String($1) }
 
     static func configuration(databaseURL: String? = nil, poolSize: Int = 4,
@@ -30,6 +31,7 @@ enum TestEnvironment {
         configuration.accessLog = .discard
         configuration.databaseDeadline = .seconds(3)
         configuration.maintenanceInterval = nil  // tests refresh the rollups themselves
+        configuration.metricsToken = metricsToken
         return configuration
     }
 
@@ -72,6 +74,8 @@ enum TestEnvironment {
 
 extension HTTPFields {
     static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+    /// What a scraper from another host sends for /metrics.
+    static var metrics: HTTPFields { bearer(TestEnvironment.metricsToken) }
 }
 
 extension TestResponse {

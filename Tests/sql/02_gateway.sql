@@ -1,6 +1,6 @@
 -- The gateway's SQL: gateway.invoke, the catalog, the rate-limit store, the OpenAPI document.
 begin;
-select plan(29);
+select plan(32);
 
 -- Only the gateway's login may use the gateway schema.
 select ok(not has_schema_privilege('anon', 'gateway', 'usage'), 'anon cannot use the gateway schema');
@@ -27,15 +27,22 @@ select throws_ok(
   '23514', null, 'route paths are checked');
 select has_trigger('gateway', 'routes', 'tg_routes__notify', 'changing routes notifies the gateways');
 
--- GCRA in PostgreSQL: a burst of `requests`, then refused until an interval has passed
-create temp table takes (n int, allowed boolean);
-insert into takes select 1, allowed from gateway.rate_limit_take('pgtap-bucket', 2, 300);
-insert into takes select 2, allowed from gateway.rate_limit_take('pgtap-bucket', 2, 300);
-insert into takes select 3, allowed from gateway.rate_limit_take('pgtap-bucket', 2, 300);
-select is((select array_agg(allowed order by n) from takes), array[true, true, false], 'two requests pass, the third is refused');
-select ok((select retry_after_ms between 1 and 150 from gateway.rate_limit_take('pgtap-bucket', 2, 300)), 'the refusal says how long to wait');
-select pg_sleep(0.2);
-select ok((select allowed from gateway.rate_limit_take('pgtap-bucket', 2, 300)), 'after the interval the bucket lets one more in');
+-- The shared rate limit: a sliding window, exact for every window (times given as now_ms)
+create temp table takes (n int, allowed boolean, retry double precision);
+insert into takes select 1, allowed, retry_after_ms from gateway.rate_limit_take('pgtap-bucket', 2, 60000, 0);
+insert into takes select 2, allowed, retry_after_ms from gateway.rate_limit_take('pgtap-bucket', 2, 60000, 1000);
+insert into takes select 3, allowed, retry_after_ms from gateway.rate_limit_take('pgtap-bucket', 2, 60000, 2000);
+select is((select array_agg(allowed order by n) from takes), array[true, true, false], 'two requests pass, the third in the same minute is refused');
+select is((select retry from takes where n = 3), 59000::double precision, 'the refusal says when the oldest has left the window');
+select ok(not (select allowed from gateway.rate_limit_take('pgtap-bucket', 2, 60000, 60999)), 'still refused while both are within a minute');
+select ok((select allowed from gateway.rate_limit_take('pgtap-bucket', 2, 60000, 61000)), 'one more once the first has left');
+-- 60 per minute with twice that demand for five minutes: never more than 60 in any 60 s.
+create temp table admitted as
+  select t from generate_series(0, 299500, 500) t
+   where (select allowed from gateway.rate_limit_take('pgtap-sixty', 60, 60000, t));
+select is((select max((select count(*) from admitted b where b.t > a.t - 60000 and b.t <= a.t)) from admitted a)::int, 60,
+  'no 60-second window holds more than 60 requests');
+select ok((select count(*) from admitted) >= 290, 'and the limit is used: about 60 a minute get through');
 
 -- OpenAPI
 select is(

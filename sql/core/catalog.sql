@@ -37,7 +37,10 @@ create trigger tg_routes__check_function before insert or update on gateway.rout
 -- gateway.path_aliases and auth.app_roles. The Migrator runs the file in one transaction, so the
 -- gateways (woken at commit) see the old registration or the new one, never half of either.
 
-create or replace function gateway.restate_unit(unit text, title text, description text default '') returns void
+drop function if exists gateway.restate_unit(text, text, text);
+drop function if exists gateway.restate_unit(text, text, text, text);
+create or replace function gateway.restate_unit(unit text, title text, description text default '',
+                                                error_style text default 'problem', docs_path text default null) returns void
 language plpgsql volatile set search_path = '' as $$
 begin
   -- Routes first: they name the unit's rate policies and application roles.
@@ -48,10 +51,12 @@ begin
   -- A policy another unit's route still names stops this (foreign key): say which, rather than
   -- silently taking it away from that unit.
   delete from gateway.rate_policies p where p.unit = restate_unit.unit;
-  insert into gateway.units as u (name, title, description) values (unit, title, description)
-    on conflict (name) do update set title = excluded.title, description = excluded.description;
+  insert into gateway.units as u (name, title, description, error_style, docs_path)
+    values (unit, title, description, error_style, docs_path)
+    on conflict (name) do update set title = excluded.title, description = excluded.description,
+                                     error_style = excluded.error_style, docs_path = excluded.docs_path;
 end $$;
-comment on function gateway.restate_unit(text, text, text) is
+comment on function gateway.restate_unit(text, text, text, text, text) is
   'Forgets everything the unit registered and (re)creates the unit; its file then declares the rest.';
 
 -- A route may gate on application roles its own unit declares, and nothing else: a typo in a
@@ -131,9 +136,17 @@ language sql stable set search_path = '' as $$
       'path', r.path,
       'aliases', gateway.route_aliases(r.unit, r.path),
       'unit', r.unit,
+      'error_style', u.error_style,
+      'docs_path', u.docs_path,
       'function', r.function_name,
       'function_sql', pg_catalog.format('api.%I', r.function_name),
       'min_role', r.min_role,
+      -- Who may call it: at least min_role, and granted EXECUTE. The gateway refuses the rest
+      -- itself, so a caller never passes the gateway only to be refused by the database.
+      'roles', (select coalesce(pg_catalog.jsonb_agg(role order by n), '[]')
+                  from pg_catalog.unnest(array['anon', 'authenticated', 'service_role']) with ordinality as request(role, n)
+                 where n >= pg_catalog.array_position(array['anon', 'authenticated', 'service_role'], r.min_role)
+                   and pg_catalog.has_function_privilege(role, f.oid, 'execute')),
       'app_roles', r.app_roles,
       'rate_policy', case when p.name is not null then jsonb_build_object(
           'name', p.name, 'requests', p.requests, 'window_seconds', p.window_seconds) end,
@@ -150,6 +163,7 @@ language sql stable set search_path = '' as $$
     ) order by r.path, r.method), '[]'::jsonb)
   from gateway.routes r
   join pg_catalog.pg_proc f on f.proname = r.function_name and f.pronamespace = 'api'::regnamespace
+  join gateway.units u on u.name = r.unit
   left join gateway.rate_policies p on p.name = r.rate_policy
 $$;
 

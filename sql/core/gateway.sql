@@ -43,44 +43,80 @@ end $$;
 comment on function gateway.invoke(text, text, boolean, text, jsonb, text) is
   'Runs one API call as the request''s role and claims, in the caller''s (single-statement) transaction.';
 
--- GCRA over the shared table, atomically: `requests` per `window_ms`, bursts up to `requests`.
+-- A sliding window over the shared table, atomically under the bucket's row lock: at most
+-- `requests` in any `window_ms`. The window is cut into 60 slots; a request is admitted while the
+-- slots overlapping the last window_ms hold fewer than `requests` (whole slots can only over-count,
+-- so the limit holds for every window). The gateway's memory store (SlidingWindow) is the same.
+-- `now_ms` is for tests; the clock otherwise.
+drop function if exists gateway.rate_limit_take(text, integer, double precision);
 create or replace function gateway.rate_limit_take(
-  bucket text, requests integer, window_ms double precision,
+  bucket text, requests integer, window_ms double precision, now_ms double precision default null,
   out allowed boolean, out remaining integer, out retry_after_ms double precision, out reset_ms double precision
 )
 language plpgsql volatile set search_path = '' as $$
 declare
-  now_ms constant double precision := extract(epoch from pg_catalog.clock_timestamp()) * 1000;
-  interval_ms constant double precision := window_ms / requests;
-  tat double precision;
-  next_tat double precision;
+  slots constant integer := 60;
+  t constant double precision := coalesce(now_ms, extract(epoch from pg_catalog.clock_timestamp()) * 1000);
+  width constant double precision := window_ms / slots;
+  current_slot constant bigint := floor(t / width)::bigint;
+  v_first bigint;
+  v_counts integer[];
+  total integer;
+  dropped integer := 0;
+  slot bigint;
+  i integer;
+  last_used integer;
 begin
-  insert into gateway.rate_limits as l (bucket, tat_ms) values (rate_limit_take.bucket, now_ms)
+  insert into gateway.rate_limits as l (bucket, first_slot, counts, expires_ms)
+    values (rate_limit_take.bucket, current_slot, '{}', 0)
     on conflict on constraint rate_limits_pkey do nothing;
-  select greatest(l.tat_ms, now_ms) into tat from gateway.rate_limits l where l.bucket = rate_limit_take.bucket for update;
-  next_tat := tat + interval_ms;
-  if next_tat - now_ms > window_ms then
-    allowed := false;
-    retry_after_ms := next_tat - now_ms - window_ms;
-    remaining := 0;
-    reset_ms := tat - now_ms;
-  else
-    update gateway.rate_limits l set tat_ms = next_tat where l.bucket = rate_limit_take.bucket;
-    allowed := true;
-    retry_after_ms := 0;
-    remaining := floor((window_ms - (next_tat - now_ms)) / interval_ms)::integer;
-    reset_ms := next_tat - now_ms;
+  select l.first_slot, l.counts into v_first, v_counts
+    from gateway.rate_limits l where l.bucket = rate_limit_take.bucket for update;
+  -- Slots older than current − 60 have left the window.
+  if v_first < current_slot - slots then
+    v_counts := v_counts[(current_slot - slots - v_first + 1)::integer :];
+    v_first := current_slot - slots;
   end if;
+  if coalesce(pg_catalog.array_length(v_counts, 1), 0) = 0 then
+    v_counts := '{}';
+    v_first := current_slot;
+  end if;
+  total := coalesce((select sum(c) from pg_catalog.unnest(v_counts) c), 0);
+  if total >= requests then
+    -- Admitted again once enough of the oldest slots have left the window.
+    slot := v_first;
+    for i in 1 .. pg_catalog.array_length(v_counts, 1) loop
+      dropped := dropped + v_counts[i];
+      exit when dropped >= total - requests + 1;
+      slot := slot + 1;
+    end loop;
+    allowed := false;
+    remaining := 0;
+    retry_after_ms := (slot + slots + 1) * width - t;
+  else
+    i := (current_slot - v_first + 1)::integer;
+    while coalesce(pg_catalog.array_length(v_counts, 1), 0) < i loop
+      v_counts := v_counts || 0;
+    end loop;
+    v_counts[i] := v_counts[i] + 1;
+    allowed := true;
+    remaining := requests - total - 1;
+    retry_after_ms := 0;
+  end if;
+  select max(o) into last_used from pg_catalog.unnest(v_counts) with ordinality u(c, o) where c > 0;
+  reset_ms := case when last_used is null then 0 else greatest(0, (v_first + last_used - 1 + slots + 1) * width - t) end;
+  update gateway.rate_limits l set first_slot = v_first, counts = v_counts, expires_ms = t + reset_ms
+   where l.bucket = rate_limit_take.bucket;
 end $$;
 
--- Buckets whose arrival time has passed carry no state worth keeping.
+-- Buckets with nothing left in their window carry no state worth keeping.
 create or replace function gateway.rate_limit_sweep() returns integer
 language sql volatile set search_path = '' as $$
   with gone as (
-    delete from gateway.rate_limits where tat_ms < extract(epoch from pg_catalog.clock_timestamp()) * 1000 returning 1
+    delete from gateway.rate_limits where expires_ms < extract(epoch from pg_catalog.clock_timestamp()) * 1000 returning 1
   )
   select count(*)::integer from gone
 $$;
 
 grant execute on function gateway.begin_request(text, text, boolean, text), gateway.invoke(text, text, boolean, text, jsonb, text),
-  gateway.rate_limit_take(text, integer, double precision), gateway.rate_limit_sweep() to authenticator;
+  gateway.rate_limit_take(text, integer, double precision, double precision), gateway.rate_limit_sweep() to authenticator;

@@ -31,7 +31,7 @@ language sql stable set search_path = '' as $$
       'summary', nullif(r->>'summary', ''),
       'description', nullif(r->>'description', ''),
       'tags', jsonb_build_array(r->>'tag'),
-      'security', case when r->>'min_role' <> 'anon' then '[{"bearerAuth": []}]'::jsonb end,
+      'security', case when not (r->'roles') ? 'anon' then '[{"bearerAuth": []}]'::jsonb end,
       'parameters', (
         select coalesce(jsonb_agg(jsonb_build_object(
                  'name', a->>'name',

@@ -6,7 +6,8 @@
 -- Logins are limited per client address before they reach the database (which also throttles
 -- failures per e-mail and client); everything else per user.
 
-select gateway.restate_unit('flowpilot', 'FlowPilot', 'Troubleshooting trees, guided sessions and escalations to humans.');
+select gateway.restate_unit('flowpilot', 'FlowPilot', 'Troubleshooting trees, guided sessions and escalations to humans.',
+                            docs_path => '/api/redoc');
 
 insert into gateway.path_aliases (unit, prefix, alias) values ('flowpilot', '/api/v1/', '/api/');
 

@@ -57,12 +57,15 @@ create trigger tg_training_examples__redact
   before insert or update of input_text, model_draft, notes, customer_id on hotdash.training_examples
   for each row execute function hotdash.tg_training_examples__redact();
 
+-- created_at is text in the spec's form (UTC, a trailing Z) in every format: json, csv and ndjson
+-- print a timestamptz with an offset (+00:00), which the spec's clients do not expect.
+drop function if exists api.export_training_dataset(boolean, timestamptz, timestamptz);
 create or replace function api.export_training_dataset(
   include_pii boolean default false, date_from timestamptz default null, date_to timestamptz default null
 ) returns table (
   conversation_id bigint, input_text text, model_draft text, safe_to_send boolean, category text,
   sentiment text, tone text, accuracy_score numeric, helpfulness_score numeric, tone_score numeric,
-  notes text, confidence numeric, response_time_ms integer, created_at timestamptz
+  notes text, confidence numeric, response_time_ms integer, created_at text
 )
 language plpgsql stable set search_path = '' as $$
 declare
@@ -87,7 +90,7 @@ begin
            t.safe_to_send, t.category, t.sentiment, t.tone,
            t.accuracy_score, t.helpfulness_score, t.tone_score,
            case when include_pii then t.notes else t.notes_redacted end,
-           t.confidence, t.response_time_ms, t.created_at
+           t.confidence, t.response_time_ms, util.iso(t.created_at)
       from hotdash.training_examples t
      where t.account_id = shop and t.created_at >= lower_bound and t.created_at <= upper_bound
      order by t.created_at, t.id;

@@ -5,7 +5,14 @@
 create table gateway.units (
   name        text primary key check (name ~ '^[a-z][a-z0-9_-]*$'),
   title       text not null,
-  description text not null default ''
+  description text not null default '',
+  -- How the unit's errors look to its clients. `problem`: 400 VALIDATION_ERROR with
+  -- `details.errors: [{parameter, message}]`, types `/problems/<code>`. `fastapi`: what clients of a
+  -- FastAPI + Pydantic service read: 422 with a top-level `errors: [{field, message, type}]`,
+  -- types `/errors/<name>`, titles from the code, `instance` `/requests/<request id>`.
+  error_style text not null default 'problem' check (error_style in ('problem', 'fastapi')),
+  -- Where the unit's clients expect the API's docs page (the gateway serves /api/docs for all).
+  docs_path   text check (docs_path ~ '^(/[A-Za-z0-9_.-]+)+$')
 );
 comment on table gateway.units is 'Products (and the tests'' fixtures) registered with the core.';
 

@@ -44,7 +44,8 @@ struct CatalogListener: Service {
                 logger.log(level: failures == 1 ? .warning : .debug, "catalog listener has no database connection; retrying",
                            metadata: ["error": "\(String(reflecting: error))"])
                 try? await cancelWhenGracefulShutdown { [backoff] in try await Task.sleep(for: backoff) }
-                backoff = min(backoff * 2, .seconds(2))
+                // Not longer than the pool's: the fast 503s end when this connection is back.
+                backoff = min(backoff * 2, .milliseconds(Int(DatabasePool.longestRetryDelay * 1000)))
             }
         }
     }

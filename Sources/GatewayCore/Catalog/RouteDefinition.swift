@@ -33,7 +33,8 @@ public final class RouteDefinition: Decodable, Sendable {
     public let aliases: [String]
     public let function: String
     public let functionSQL: String
-    public let minRole: DatabaseRole
+    /// The database roles that may call it (at least its min_role, and granted EXECUTE).
+    public let roles: [DatabaseRole]
     public let appRoles: [String]?
     public let ratePolicy: RatePolicy?
     public let cacheMaxAge: Int?
@@ -46,17 +47,23 @@ public final class RouteDefinition: Decodable, Sendable {
     public let columns: [String]
     /// The function returns `access_token_claims`; the gateway answers with a signed access token.
     public let issuesToken: Bool
+    /// How its unit's errors look (`gateway.units.error_style`).
+    public let errorStyle: ErrorStyle
+    /// Where its unit's clients expect the docs page, if anywhere besides /api/docs.
+    public let docsPath: String?
 
     enum CodingKeys: String, CodingKey {
         case method, path, aliases, function, args, streaming, columns
         case functionSQL = "function_sql"
-        case minRole = "min_role"
+        case roles
         case appRoles = "app_roles"
         case ratePolicy = "rate_policy"
         case cacheMaxAge = "cache_max_age"
         case cacheStaleWhileRevalidate = "cache_swr"
         case returnsSet = "returns_set"
         case issuesToken = "issues_token"
+        case errorStyle = "error_style"
+        case docsPath = "docs_path"
     }
 
     /// Names the route in logs and metrics.

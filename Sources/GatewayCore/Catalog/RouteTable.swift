@@ -4,8 +4,10 @@
 public struct RouteTable: Sendable {
     public enum Match {
         case route(RouteDefinition, parameters: [String: String])
-        /// The path exists with other methods: 405 with an Allow header.
+        /// The path exists with other methods: 405 (or OPTIONS' answer) with an Allow header.
         case wrongMethod(allowed: [String])
+        /// A unit's docs page (`gateway.units.docs_path`).
+        case docsPage
         case none
     }
 
@@ -48,9 +50,11 @@ public struct RouteTable: Sendable {
     public let routes: [RouteDefinition]
     /// By number of segments, each list with more literal segments first.
     private let templates: [Int: [Template]]
+    private let docsPaths: Set<String>
 
     public init(routes: [RouteDefinition]) {
         self.routes = routes
+        docsPaths = Set(routes.compactMap(\.docsPath))
         var templates: [Template] = []
         for route in routes {
             for path in [route.path] + route.aliases { templates.append(Template(path: path, route: route)) }
@@ -58,14 +62,20 @@ public struct RouteTable: Sendable {
         self.templates = Dictionary(grouping: templates.sorted { $0.literalCount > $1.literalCount }, by: \.segments.count)
     }
 
+    /// HEAD is served by the GET route (RFC 9110); the methods a path allows include HEAD with
+    /// GET, and OPTIONS.
     public func match(method: String, path: String) -> Match {
         let segments = path.split(separator: "/")
-        var allowed: [String] = []
+        let wanted = method == "HEAD" ? "GET" : method
+        var allowed: Set<String> = []
         for template in templates[segments.count] ?? [] where template.accepts(segments) {
             guard let parameters = template.parameters(of: segments) else { continue }
-            if template.route.method == method { return .route(template.route, parameters: parameters) }
-            allowed.append(template.route.method)
+            if template.route.method == wanted { return .route(template.route, parameters: parameters) }
+            allowed.insert(template.route.method)
         }
-        return allowed.isEmpty ? .none : .wrongMethod(allowed: Array(Set(allowed)).sorted())
+        if allowed.isEmpty { return (wanted == "GET" && docsPaths.contains(path)) ? .docsPage : .none }
+        if allowed.contains("GET") { allowed.insert("HEAD") }
+        allowed.insert("OPTIONS")
+        return .wrongMethod(allowed: allowed.sorted())
     }
 }

@@ -30,6 +30,10 @@ public struct GatewayConfiguration: Sendable {
     public var exportTimeout: Duration = .seconds(600)
     /// Lifetime of the access tokens the gateway signs for login routes (refresh tokens renew them).
     public var accessTokenLifetimeSeconds: Int = 900
+    /// Browser origins allowed to call the API (CORS); empty: none.
+    public var corsAllowedOrigins: Set<String> = []
+    /// Bearer token for /metrics from other hosts; without one only this host may read them.
+    public var metricsToken: String?
 
     /// One pooled connection per core and one more, each with a thread of its own (`DatabasePool`).
     /// Next to PostgreSQL on the same cores, more connections only add runnable backends and pool
@@ -79,6 +83,10 @@ public struct GatewayConfiguration: Sendable {
         if let seconds = try Self.number(env, "ACCESS_TOKEN_SECONDS", atLeast: 1) { accessTokenLifetimeSeconds = seconds }
         if let seconds = try Self.number(env, "MAINTENANCE_INTERVAL", atLeast: 0) { maintenanceInterval = seconds == 0 ? nil : .seconds(seconds) }
         if let seconds = try Self.number(env, "EXPORT_TIMEOUT", atLeast: 1) { exportTimeout = .seconds(seconds) }
+        metricsToken = try Self.secret(env, "METRICS_TOKEN")
+        if let origins = env["CORS_ALLOWED_ORIGINS"] {
+            corsAllowedOrigins = Set(origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
     }
 
     /// A whole number of at least `low` from the environment, nil when unset.

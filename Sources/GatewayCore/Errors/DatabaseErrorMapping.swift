@@ -4,8 +4,10 @@ import PGClient
 
 /// The one place database errors become HTTP: the pool's own (`PoolError`) and PostgreSQL's.
 /// SQLSTATE → HTTP, after PostgREST's table, plus `PTnnn` codes that set the status directly
-/// (`raise … using errcode = 'PT404'`). Messages of 4xx errors are what the SQL function raised
-/// (its own words); a 5xx says nothing about SQL, only the request id that finds it in the log.
+/// (`raise … using errcode = 'PT404'`). Only what the project's SQL raised on purpose (a PL/pgSQL
+/// RAISE) reaches the client in its own words; PostgreSQL's own text (a failed cast, a constraint
+/// or column name, "permission denied for function …") is replaced by a plain message for its
+/// status and goes to the log under the request id, and so does anything behind a 5xx.
 enum DatabaseErrorMapping {
     static func problem(for error: any Error, role: DatabaseRole) -> Problem {
         if let failed = error as? PoolError {
@@ -27,6 +29,11 @@ enum DatabaseErrorMapping {
         }
         var problem = problem(sqlState: sqlState, message: error.message, role: role)
         problem.details = details(detail: error.detail, hint: error.hint)
+        if error.sourceFunction != "exec_stmt_raise" && !transient.contains(sqlState) && problem.status.code < 500 {
+            problem.message = plainMessage(for: problem.status, sqlState: sqlState)
+            problem.details = nil
+            problem.internalCause = "\(sqlState): \(error.message) | \(error.detail ?? "")"
+        }
         if transient.contains(sqlState) {
             // PostgreSQL's detail names processes and transactions: for the log, not the client.
             problem.details = nil
@@ -42,7 +49,8 @@ enum DatabaseErrorMapping {
     static func problem(sqlState: String, message: String, role: DatabaseRole) -> Problem {
         if sqlState.hasPrefix("PT"), let code = Int(sqlState.dropFirst(2)), (400...599).contains(code) {
             let status = HTTPResponse.Status(code: code)
-            return Problem(status, code: codeName(for: status), message: message)
+            // A function that says 400 itself means a bad request, not a failed validation (22023).
+            return Problem(status, code: code == 400 ? "BAD_REQUEST" : codeName(for: status), message: message)
         }
         switch sqlState {
         case "42501":
@@ -58,7 +66,7 @@ enum DatabaseErrorMapping {
             var problem = Problem(.conflict, code: "CONFLICT", message: "The request collided with a concurrent one and was rolled back; send it again")
             problem.headers[.retryAfter] = "1"
             return problem
-        case "22023", "22P02", "22007", "22008", "22003", "22004", "22001", "2201B", "23502", "23514", "P0001", "22000", "22012":
+        case "22023", "22P02", "22P05", "22007", "22008", "22003", "22004", "22001", "2201B", "23502", "23514", "P0001", "22000", "22012", "22021":
             return .validation(message)
         case "25006":
             return Problem(.methodNotAllowed, code: "METHOD_NOT_ALLOWED", message: "This endpoint cannot change data with this method")
@@ -69,6 +77,20 @@ enum DatabaseErrorMapping {
         default:
             if sqlState.hasPrefix("08") { return .unavailable("The database is unavailable; retry shortly") }
             return Problem(.internalServerError, code: "DATABASE_ERROR", message: "The database could not complete the request; quote the request id when reporting it")
+        }
+    }
+
+    /// What a client is told when PostgreSQL itself, not the project's SQL, refused the request.
+    static func plainMessage(for status: HTTPResponse.Status, sqlState: String) -> String {
+        switch status.code {
+        case 400: sqlState == "22P05" || sqlState == "22021"
+            ? "A text value holds a character that cannot be stored (such as a NUL byte)"
+            : "A value in the request is not acceptable here"
+        case 401: "Valid Supabase JWT required"
+        case 403: "You are not allowed to do this"
+        case 404: "Not found"
+        case 409: "The request conflicts with data that exists"
+        default: status.reasonPhrase
         }
     }
 

@@ -27,8 +27,18 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        response(style: .problem)
+    }
+
+    /// The problem+json answer, shaped as the unit that served the request wants its errors.
+    func response(style: ErrorStyle) -> Response {
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
+        let body = style == .fastapi ? fastAPIBody() : problemBody()
+        return Response(status: status(in: style), headers: headers, body: .init(byteBuffer: ByteBuffer(string: JSONValue.object(body).text)))
+    }
+
+    func problemBody() -> [String: JSONValue] {
         var body: [String: JSONValue] = [
             "type": .string("/problems/" + code.lowercased().replacingOccurrences(of: "_", with: "-")),
             "title": .string(status.reasonPhrase),
@@ -42,7 +52,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         if let requestID { body["request_id"] = .string(requestID) }
         if let details { body["details"] = details }
         for (key, value) in extensions { body[key] = value }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: JSONValue.object(body).text)))
+        return body
     }
 }
 
@@ -64,7 +74,7 @@ extension Problem {
     }
 
     static func invalidToken(_ reason: String) -> Problem {
-        var problem = Problem(.unauthorized, code: "AUTH_REQUIRED", message: "Valid JWT required: \(reason)")
+        var problem = Problem(.unauthorized, code: "AUTH_REQUIRED", message: "Valid Supabase JWT required: \(reason)")
         problem.headers[.wwwAuthenticate] = #"Bearer realm="api", error="invalid_token""#
         return problem
     }

@@ -11,8 +11,9 @@ import NIOCore
 struct ChannelLoopServer: ServerChildChannel {
     let http: HTTP1Channel
 
-    static func builder(_ configuration: HTTP1Channel.Configuration = .init()) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in ChannelLoopServer(http: HTTP1Channel(responder: responder, configuration: configuration)) }
+    static func builder() -> HTTPServerBuilder {
+        let configuration = HTTP1Channel.Configuration(additionalChannelHandlers: [HTTP1Guard()])
+        return HTTPServerBuilder { responder in ChannelLoopServer(http: HTTP1Channel(responder: responder, configuration: configuration)) }
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1Channel.Value> {

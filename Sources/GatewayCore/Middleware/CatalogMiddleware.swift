@@ -24,14 +24,28 @@ struct CatalogMiddleware: RouterMiddleware {
         switch catalog.current.match(method: request.method.rawValue, path: request.uri.path) {
         case .none:
             return try await next(request, context)
+        case .wrongMethod(let allowed) where request.method == .options:
+            return Response(status: .noContent, headers: [.allow: allowed.joined(separator: ", ")])
         case .wrongMethod(let allowed):
             var problem = Problem(.methodNotAllowed, code: "METHOD_NOT_ALLOWED", message: "Use \(allowed.joined(separator: " or ")) here")
             problem.headers[.allow] = allowed.joined(separator: ", ")
             throw problem
+        case .docsPage:
+            return DocsPage.response(head: request.method == .head)
         case .route(let route, let parameters):
-            context.report.update { $0.route = route.name }
-            return try await serve(route, parameters: parameters, request: request, context: context)
+            context.report.update { $0.route = route.name; $0.errorStyle = route.errorStyle }
+            let response = try await serve(route, parameters: parameters, request: request, context: context)
+            return request.method == .head ? Self.withoutBody(response) : response
         }
+    }
+
+    /// A HEAD answer: the GET's status and headers, its length, no body.
+    static func withoutBody(_ response: Response) -> Response {
+        var response = response
+        let length = response.headers[.contentLength]
+        response.body = .init()
+        response.headers[.contentLength] = length
+        return response
     }
 
     private func serve(_ route: RouteDefinition, parameters: [String: String], request: Request, context: Context) async throws -> Response {
@@ -54,30 +68,43 @@ struct CatalogMiddleware: RouterMiddleware {
 
         var request = request
         var body = try await RequestBody.parameters(of: &request, maxBytes: maxBodyBytes)
-        var query = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+        let rawQuery = request.uri.query ?? ""
+        guard var query = QueryString.parse(Substring(rawQuery)) else {
+            throw Problem.validation("The query string is malformed: a bad % escape, or bytes that are not UTF-8")
+        }
         if route.streaming {
             // `format` is the gateway's, not the function's: it picks the encoding of the rows.
-            let requested = query.last { $0.0 == "format" }.map { JSONValue.string($0.1) } ?? body["format"]
+            let inQuery = query.filter { $0.0 == "format" }.map { JSONValue.string($0.1) }
+            let given = inQuery + (body["format"].map { [$0] } ?? [])
+            guard given.count <= 1 else {
+                throw Problem.validation("Invalid parameters", details: .object(["errors": .array([.object([
+                    "parameter": "format", "message": "given more than once (in the path, the query and the body together)"])])]))
+            }
             query.removeAll { $0.0 == "format" }
             body["format"] = nil
-            let format = try StreamFormat.negotiate(parameter: requested, accept: request.headers[.accept])
+            let format = try StreamFormat.negotiate(parameter: given.first, accept: request.headers[.accept])
             let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
             return try await streamer.response(identity: identity, call: bound, route: route, format: format, headers: headers)
         }
-        let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
 
         let readOnly = request.method == .get || request.method == .head
-        let cacheable = readOnly ? route.cacheMaxAge.flatMap { maxAge in
-            responseCache.map { (cache: $0, maxAge: maxAge, key: ResponseCache.key(route: route, identity: identity, arguments: bound.arguments.text)) }
-        } : nil
+        // A write of this caller's makes their cached answers stale, whatever it returns.
+        defer { if !readOnly { responseCache?.invalidate(caller: identity) } }
         let start = ContinuousClock.now
-        let call: @Sendable () async throws -> Invoker.Result = { [invoker, metrics, identity] in
-            try await metrics.measureDatabase(route: route.name) {
+        let call: @Sendable () async throws -> Invoker.Result = { [invoker, metrics, identity, query, body] in
+            let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
+            return try await metrics.measureDatabase(route: route.name) {
                 try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound, route: route.name)
             }
         }
-        // A cacheable GET: the same caller's identical call may be answered from memory, or share
-        // the one call already under way.
+        // A cacheable GET: the same caller's identical request may be answered from memory (before
+        // any binding), or share the one call already under way.
+        let cacheable = readOnly ? route.cacheMaxAge.flatMap { maxAge in
+            responseCache.map { cache in
+                let received = parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+                return (cache: cache, maxAge: maxAge, key: cache.key(route: route, identity: identity, request: "\(received)\n\(rawQuery)\n\(JSONValue.object(body).text)"))
+            }
+        } : nil
         var (result, fromCache) = if let cacheable {
             try await cacheable.cache.answer(cacheable.key, maxAge: cacheable.maxAge, load: call)
         } else {
@@ -95,9 +122,9 @@ struct CatalogMiddleware: RouterMiddleware {
 
     /// Database role first, then the application role; the database checks both again.
     private func authorize(_ identity: Identity, for route: RouteDefinition) throws {
-        if identity.role < route.minRole {
-            if identity.role == .anon { throw Problem.authRequired("Valid JWT required") }
-            throw Problem.forbidden("This endpoint needs the \(route.minRole.rawValue) role")
+        if !route.roles.contains(identity.role) {
+            if identity.role == .anon { throw Problem.authRequired("Valid Supabase JWT required") }
+            throw Problem.forbidden("This endpoint is not open to the \(identity.role.rawValue) role")
         }
         if let appRoles = route.appRoles, identity.role != .service_role, !appRoles.contains(identity.appRole ?? "") {
             throw Problem.forbidden("This endpoint needs the application role \(appRoles.joined(separator: " or "))")

@@ -25,7 +25,7 @@ struct ObservabilityMiddleware: RouterMiddleware {
             problem.instance = request.uri.path
             problem.requestID = requestID
             cause = problem.internalCause
-            response = try problem.response(from: request, context: context)
+            response = problem.response(style: context.report.values.errorStyle)
         }
 
         let report = context.report.values

@@ -17,20 +17,56 @@ public protocol RateLimitStore: Sendable {
     func take(bucket: String, requests: Int, windowSeconds: Int) async throws -> RateDecision
 }
 
-/// GCRA: a request costs window/requests seconds of "theoretical arrival time"; bursts up to
-/// `requests` are allowed; nothing but one timestamp per bucket is stored.
-enum GCRA {
-    /// Returns the decision and the bucket's new arrival time (unchanged when refused).
-    static func take(tat stored: Double?, now: Double, requests: Int, window: Double) -> (RateDecision, Double) {
-        let interval = window / Double(requests)
-        let tat = max(stored ?? now, now)
-        let next = tat + interval
-        if next - now > window {
-            return (RateDecision(allowed: false, remaining: 0, retryAfter: next - now - window, reset: tat - now), tat)
+/// A sliding window that never lets more than `requests` through in any `window` seconds: the
+/// window is cut into 60 slots, and a request is admitted while the slots that overlap the last
+/// `window` seconds hold fewer than `requests`. Counting whole slots can only over-count (by at
+/// most one slot's age), so the limit holds exactly for every window, which GCRA's burst does
+/// not give (60 per minute let about 120 through in a minute: the burst, then one a second).
+/// A bucket is 61 counters, whatever the limit. `gateway.rate_limit_take` is the same in SQL.
+struct SlidingWindow: Sendable, Equatable {
+    static let slots = 60
+    /// The slot of `counts[0]`; slot n covers [n × width, (n + 1) × width).
+    var first: Int64 = 0
+    var counts: [Int32] = []
+
+    /// The decision, and the bucket afterwards (unchanged when refused).
+    static func take(_ bucket: SlidingWindow?, now: Double, requests: Int, window: Double) -> (RateDecision, SlidingWindow) {
+        let width = window / Double(slots)
+        let current = Int64((now / width).rounded(.down))
+        // The slots from current − 60 to current cover (now − window, now] and a little more.
+        var bucket = bucket ?? SlidingWindow(first: current, counts: [])
+        let oldest = current - Int64(slots)
+        if bucket.first < oldest {
+            bucket.counts.removeFirst(min(bucket.counts.count, Int(oldest - bucket.first)))
+            bucket.first = oldest
         }
-        let remaining = Int(((window - (next - now)) / interval).rounded(.down))
-        return (RateDecision(allowed: true, remaining: remaining, retryAfter: 0, reset: next - now), next)
+        if bucket.counts.isEmpty { bucket.first = current }
+        let total = bucket.counts.reduce(0) { $0 + Int($1) }
+        if total >= requests {
+            // Admitted again once enough of the oldest slots have left the window.
+            var dropped = 0, slot = bucket.first
+            for count in bucket.counts {
+                dropped += Int(count)
+                if dropped >= total - requests + 1 { break }
+                slot += 1
+            }
+            let retry = Double(slot + Int64(slots) + 1) * width - now
+            return (RateDecision(allowed: false, remaining: 0, retryAfter: retry, reset: bucket.fullAgain(width: width, now: now)), bucket)
+        }
+        let index = Int(current - bucket.first)
+        if index >= bucket.counts.count { bucket.counts.append(contentsOf: repeatElement(0, count: index - bucket.counts.count + 1)) }
+        bucket.counts[index] += 1
+        return (RateDecision(allowed: true, remaining: requests - total - 1, retryAfter: 0, reset: bucket.fullAgain(width: width, now: now)), bucket)
     }
+
+    /// Seconds until every admitted request has left the window.
+    private func fullAgain(width: Double, now: Double) -> Double {
+        guard let last = counts.lastIndex(where: { $0 > 0 }) else { return 0 }
+        return max(0, Double(first + Int64(last) + Int64(Self.slots) + 1) * width - now)
+    }
+
+    /// No request of it is still in the window: the bucket can be forgotten.
+    func isEmpty(now: Double, window: Double) -> Bool { fullAgain(width: window / Double(Self.slots), now: now) == 0 }
 }
 
 extension RateDecision {
@@ -46,6 +82,7 @@ extension RateDecision {
         var problem = Problem(.tooManyRequests, code: "RATE_LIMIT_EXCEEDED",
                               message: "Rate limit exceeded: \(policy.requests) requests per \(policy.windowSeconds) s; retry in \(seconds) s")
         problem.extensions = [
+            "error": "Rate limit exceeded",
             "retry_after": .number(Double(seconds)),
             "limit": .number(Double(policy.requests)),
             "window": .number(Double(policy.windowSeconds)),

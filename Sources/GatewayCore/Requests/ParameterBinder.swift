@@ -14,17 +14,22 @@ struct ParameterBinder {
     }
 
     static func bind(route: RouteDefinition, path: [String: String], query: [(String, String)], body: [String: JSONValue]) throws -> Bound {
-        // Path beats query beats body when a name appears twice.
-        var provided: [String: JSONValue] = body
-        var repeated: [String: [JSONValue]] = [:]
-        for (name, value) in query { repeated[name, default: []].append(.string(value)) }
-        for (name, values) in repeated {
-            provided[name] = values.count == 1 ? values[0] : .array(values)
-        }
-        for (name, value) in path { provided[name] = .string(value) }
-
         let byName = Dictionary(uniqueKeysWithValues: route.args.map { ($0.name, $0) })
         var problems: [JSONValue] = []
+        // A name repeated in the query is an array (`tags=a&tags=b`); a name given in two places
+        // (path, query, body) is refused: which one would win is a guess a client must not rely on
+        // (`?include_pii=true` with a body saying false).
+        var repeated: [String: [JSONValue]] = [:]
+        for (name, value) in query { repeated[name, default: []].append(.string(value)) }
+        var provided: [String: JSONValue] = [:]
+        var twice: Set<String> = []
+        let sources: [[String: JSONValue]] = [body, repeated.mapValues { $0.count == 1 ? $0[0] : .array($0) }, path.mapValues { .string($0) }]
+        for source in sources {
+            for (name, value) in source {
+                if provided.updateValue(value, forKey: name) != nil { twice.insert(name) }
+            }
+        }
+        for name in twice.sorted() { problems.append(issue(name, "given more than once (in the path, the query and the body together)")) }
         for name in provided.keys.sorted() where byName[name] == nil {
             problems.append(issue(name, "unknown parameter"))
         }
@@ -68,7 +73,7 @@ struct ParameterBinder {
     enum Checked { case success(JSONValue), failure(String) }
 
     static func check(_ value: JSONValue, as type: String) -> Checked {
-        if type == "jsonb" || type == "json" { return .success(value) }
+        if type == "jsonb" || type == "json" { return value.containsNUL ? .failure("text must not contain NUL characters") : .success(value) }
         if type.hasSuffix("[]") {
             let elementType = String(type.dropLast(2))
             let elements: [JSONValue] = if case .array(let items) = value { items } else { [value] }
@@ -81,6 +86,7 @@ struct ParameterBinder {
             }
             return .success(.array(normalized))
         }
+        if value.containsNUL { return .failure("text must not contain NUL characters") }
         let text: String
         switch value {
         case .string(let string): text = string
@@ -106,9 +112,9 @@ struct ParameterBinder {
         case "uuid":
             guard UUID(uuidString: text) != nil else { return "expected a UUID" }
         case "date":
-            guard DateParsing.date(text) != nil else { return "expected a date (YYYY-MM-DD)" }
+            guard DateParsing.isDate(Substring(text)) else { return "expected a date (YYYY-MM-DD)" }
         case "timestamp with time zone", "timestamp without time zone":
-            guard DateParsing.timestamp(text) != nil else { return "expected an ISO 8601 timestamp" }
+            guard DateParsing.isTimestamp(Substring(text)) else { return "expected an ISO 8601 timestamp" }
         default:
             // text and other types: PostgreSQL judges the literal (22P02 becomes a 400 too).
             break
@@ -130,21 +136,63 @@ extension JSONValue {
     }
 }
 
+/// Calendar dates and RFC 3339 timestamps, checked by hand: a formatter per call cost more than
+/// the rest of binding (perf), and PostgreSQL parses the value again anyway.
 enum DateParsing {
-    static func date(_ text: String) -> Date? {
-        guard text.count == 10 else { return nil }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        guard let date = formatter.date(from: text), formatter.string(from: date) == text else { return nil }
-        return date
+    /// `YYYY-MM-DD` naming a real day (year 0001–9999).
+    static func isDate(_ text: Substring) -> Bool {
+        let digits = Array(text.utf8)
+        guard digits.count == 10, digits[4] == UInt8(ascii: "-"), digits[7] == UInt8(ascii: "-"),
+              let year = number(digits[0..<4]), let month = number(digits[5..<7]), let day = number(digits[8..<10]),
+              year >= 1, (1...12).contains(month), day >= 1
+        else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return day <= days
     }
 
-    static func timestamp(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return plain.date(from: text) ?? fractional.date(from: text) ?? date(text)
+    /// A date, or `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (a space in place of the T too).
+    static func isTimestamp(_ text: Substring) -> Bool {
+        if isDate(text) { return true }
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, isDate(text.prefix(10)), bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " "),
+              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+              let hour = number(bytes[11..<13]), let minute = number(bytes[14..<16]), let second = number(bytes[17..<19]),
+              hour < 24, minute < 60, second < 61
+        else { return false }
+        var index = 19
+        if bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let start = index
+            while index < bytes.count, (48...57).contains(bytes[index]) { index += 1 }
+            guard index > start else { return false }
+        }
+        guard index < bytes.count else { return false }
+        if bytes[index] == UInt8(ascii: "Z") || bytes[index] == UInt8(ascii: "z") { return index + 1 == bytes.count }
+        guard bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-"), bytes.count - index == 6, bytes[index + 3] == UInt8(ascii: ":"),
+              let offsetHours = number(bytes[(index + 1)..<(index + 3)]), let offsetMinutes = number(bytes[(index + 4)..<(index + 6)])
+        else { return false }
+        return offsetHours < 24 && offsetMinutes < 60
+    }
+
+    private static func number(_ digits: ArraySlice<UInt8>) -> Int? {
+        var value = 0
+        for digit in digits {
+            guard (48...57).contains(digit) else { return nil }
+            value = value * 10 + Int(digit - 48)
+        }
+        return value
+    }
+}
+
+extension JSONValue {
+    /// PostgreSQL's text and jsonb cannot hold U+0000.
+    var containsNUL: Bool {
+        switch self {
+        case .string(let text): text.utf8.contains(0)
+        case .array(let items): items.contains { $0.containsNUL }
+        case .object(let fields): fields.contains { $0.key.utf8.contains(0) || $0.value.containsNUL }
+        default: false
+        }
     }
 }

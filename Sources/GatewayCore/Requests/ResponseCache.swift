@@ -6,6 +6,9 @@ import NIOConcurrencyHelpers
 /// (cache_max_age) are kept, for at most `ttl` and never past their max-age. Numbers read from
 /// rollups (Hot Dash's, for example) change only when a rollup refreshes, every few minutes, so a
 /// few seconds here cost no freshness worth having and spare the database repeated identical calls.
+/// A caller never reads an answer older than their own last write: any write of theirs (a call
+/// that is not a GET) moves them to a new generation, whose keys no older entry matches. (Other
+/// gateways do not hear of it: routes whose data changes on writes should not be cacheable.)
 final class ResponseCache: Sendable {
     private struct Entry {
         var result: Invoker.Result
@@ -19,14 +22,43 @@ final class ResponseCache: Sendable {
     /// answer instead of sending it again, so an entry expiring under load costs one query, not one
     /// per connection.
     private let inFlight = NIOLockedValueBox([String: Task<Invoker.Result, any Error>]())
+    /// Per caller who wrote, the generation of their keys; everyone else is at `epoch`. Numbers
+    /// come from one counter and never repeat, so a key made before a write never matches after.
+    private struct Generations {
+        var byCaller: [String: UInt64] = [:]
+        var epoch: UInt64 = 0
+        var counter: UInt64 = 0
+    }
+    private let generations = NIOLockedValueBox(Generations())
 
     init(ttl: Duration, capacity: Int = 10_000) {
         self.ttl = ttl
         self.capacity = capacity
     }
 
-    static func key(route: RouteDefinition, identity: Identity, arguments: String) -> String {
-        "\(route.name)\n\(identity.role.rawValue)\n\(identity.claimsJSON)\n\(arguments)"
+    /// The request as received (path parameters, raw query, body): an identical request binds
+    /// identically, so a hit needs no binding at all.
+    func key(route: RouteDefinition, identity: Identity, request: String) -> String {
+        let caller = Self.caller(identity)
+        let generation = generations.withLockedValue { $0.byCaller[caller] ?? $0.epoch }
+        return "\(route.name)\n\(caller)\n\(generation)\n\(request)"
+    }
+
+    private static func caller(_ identity: Identity) -> String { "\(identity.role.rawValue)\n\(identity.claimsJSON)" }
+
+    /// The caller wrote (or may have): their cached answers are no longer theirs to read.
+    func invalidate(caller identity: Identity) {
+        let caller = Self.caller(identity)
+        generations.withLockedValue { state in
+            state.counter += 1
+            if state.byCaller.count >= capacity, state.byCaller[caller] == nil {
+                // Too many writers to remember one by one: everyone moves on together.
+                state.byCaller.removeAll(keepingCapacity: true)
+                state.epoch = state.counter
+            } else {
+                state.byCaller[caller] = state.counter
+            }
+        }
     }
 
     private func lookup(_ key: String) -> Invoker.Result? {

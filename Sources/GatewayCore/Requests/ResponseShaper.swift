@@ -20,7 +20,7 @@ enum ResponseShaper {
         }
         let status = HTTPResponse.Status(code: result.status ?? (result.body == nil ? 204 : 200))
         if status.code >= 400 { throw answeredProblem(result, status: status, headers: headers) }
-        let isCacheable = request.method == .get && status == .ok
+        let isCacheable = (request.method == .get || request.method == .head) && status == .ok
         headers[.cacheControl] = isCacheable ? cacheControl(for: route) : "no-store"
         // The body depends on who asks: shared caches must key on the token.
         headers[.vary] = "Authorization"

@@ -1,6 +1,16 @@
+import Hummingbird
+
 /// A self-contained documentation page: it fetches /api/openapi.json and lists every operation
 /// with its parameters. No CDN, no framework, so it works offline.
 enum DocsPage {
+    /// The page, at /api/docs and at each unit's docs path.
+    static func response(head: Bool) -> Response {
+        let body = ByteBuffer(string: html)
+        var response = Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: body))
+        if head { response = CatalogMiddleware.withoutBody(response) }
+        return response
+    }
+
     static let html = #"""
     <!doctype html>
     <html lang="en"><head><meta charset="utf-8"><title>API documentation</title>

@@ -14,8 +14,6 @@ struct OpenAPIRoutes {
             }
             return JSONBody.response(document)
         }
-        router.get("/api/docs") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: DocsPage.html)))
-        }
+        router.get("/api/docs") { _, _ in DocsPage.response(head: false) }
     }
 }
