@@ -8,10 +8,19 @@ public struct GatewayContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
     let report = RequestReport()
+    private let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
+    }
+
+    /// True once the client has gone (its connection closed): a call still waiting for a database
+    /// connection is then dropped instead of run for nobody. nil where there is no socket (tests).
+    var clientGone: (@Sendable () -> Bool)? {
+        guard remoteAddress != nil else { return nil }
+        return { [channel] in !channel.isActive }
     }
 }
 

@@ -30,6 +30,8 @@ public final class DatabasePool: @unchecked Sendable {
     private struct Job {
         let id: Int
         let deadline: ContinuousClock.Instant?
+        /// True once nobody waits for the answer (the HTTP client went away): dropped, not run.
+        let abandoned: (@Sendable () -> Bool)?
         /// Runs on a connection's thread; resumes the caller.
         let run: (PGConnection) -> Void
         let fail: (any Error) -> Void
@@ -46,6 +48,7 @@ public final class DatabasePool: @unchecked Sendable {
         }
 
         func expired(at now: ContinuousClock.Instant) -> Bool { deadline.map { $0 < now } ?? false }
+        var isAbandoned: Bool { abandoned?() ?? false }
     }
 
     private let url: String
@@ -83,10 +86,11 @@ public final class DatabasePool: @unchecked Sendable {
     /// `deadline`. `body` blocks that thread (and no other) while it talks to PostgreSQL.
     public func withConnection<T: Sendable>(deadline: ContinuousClock.Instant? = nil,
                                      _ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        try await enqueue(deadline: deadline, body, statement: nil)
+        try await enqueue(deadline: deadline, abandoned: nil, body, statement: nil)
     }
 
-    private func enqueue<T: Sendable>(deadline: ContinuousClock.Instant?, _ body: @escaping @Sendable (PGConnection) throws -> T,
+    private func enqueue<T: Sendable>(deadline: ContinuousClock.Instant?, abandoned: (@Sendable () -> Bool)?,
+                                      _ body: @escaping @Sendable (PGConnection) throws -> T,
                                       statement: ((CheckedContinuation<T, any Error>) -> Job.Statement)?) async throws -> T {
         let id = locked { () -> Int in defer { nextJobID += 1 }; return nextJobID }
         return try await withTaskCancellationHandler {
@@ -97,7 +101,7 @@ public final class DatabasePool: @unchecked Sendable {
                     // ran (and this sees it), or it will find the job to remove.
                     if Task.isCancelled { return CancellationError() }
                     if let unreachable { return unreachable }
-                    queue.append(Job(id: id, deadline: deadline, run: { connection in continuation.resume(with: Result { try body(connection) }) },
+                    queue.append(Job(id: id, deadline: deadline, abandoned: abandoned, run: { connection in continuation.resume(with: Result { try body(connection) }) },
                                      fail: { continuation.resume(throwing: $0) }, statement: statement?(continuation)))
                     condition.signal()
                     return nil
@@ -115,10 +119,13 @@ public final class DatabasePool: @unchecked Sendable {
 
     /// The first row of a statement's answer as text values (nil for SQL NULL), or nil when the
     /// answer has no row. `params` are `$1`, `$2`, … as text. Calls of a `kind` that has been
-    /// running quickly may share a round trip with others waiting (`nextJobs`).
+    /// running quickly may share a round trip with others waiting (`nextJobs`). A call that is
+    /// `abandoned` (its caller gone) by the time a connection takes it fails with
+    /// CancellationError instead of running: after an overload, live callers do not wait
+    /// behind answers nobody will read.
     public func firstRow(_ sql: String, _ params: [String?] = [], kind: String? = nil,
-                  deadline: ContinuousClock.Instant? = nil) async throws -> [String?]? {
-        try await enqueue(deadline: deadline, { try $0.exec(sql, params).rows.first }, statement: { continuation in
+                         deadline: ContinuousClock.Instant? = nil, abandoned: (@Sendable () -> Bool)? = nil) async throws -> [String?]? {
+        try await enqueue(deadline: deadline, abandoned: abandoned, { try $0.exec(sql, params).rows.first }, statement: { continuation in
             Job.Statement(sql: sql, params: params, kind: kind, finish: { continuation.resume(with: $0.mapError { $0 }) })
         })
     }
@@ -252,7 +259,7 @@ public final class DatabasePool: @unchecked Sendable {
     /// free next finds work rather than an empty queue; empty once the pool shuts down.
     private func nextJobs() -> [Job] {
         while true {
-            var expired: [Job] = []
+            var expired: [Job] = [], abandoned: [Job] = []
             let (jobs, stopped) = locked { () -> ([Job], Bool) in
                 while queue.isEmpty && !shutDown { condition.wait() }
                 if shutDown { return ([], true) }
@@ -266,13 +273,15 @@ public final class DatabasePool: @unchecked Sendable {
                     }
                     queue.removeFirst()
                     if next.expired(at: now) { expired.append(next); continue }
+                    if next.isAbandoned { abandoned.append(next); continue }
                     jobs.append(next)
                     bytes += next.statement?.bytes ?? 0
                 }
                 return (jobs, false)
             }
             expired.forEach { $0.fail(PoolError.timedOut) }
-            // Every call taken had waited past its deadline: wait for the next.
+            abandoned.forEach { $0.fail(CancellationError()) }
+            // Every call taken had waited past its deadline or lost its caller: wait for the next.
             if stopped || !jobs.isEmpty { return jobs }
         }
     }

@@ -85,6 +85,24 @@ struct DatabasePoolTests {
         }
     }
 
+    /// A call whose caller has gone (an HTTP client that closed its connection) is dropped when
+    /// its turn comes: after an overload, live callers do not wait behind answers nobody reads.
+    @Test func aCallWhoseCallerLeftIsDroppedNotRun() async throws {
+        try await Self.withPool(size: 1) { pool in
+            let hold = Hold(pool)
+            try await Self.eventually { pool.openCount == 1 && pool.waitingCount == 0 }
+            let gone = NIOLockedValueBox(false)
+            let left = Task { try await pool.firstRow("select pg_advisory_lock(424242)", abandoned: { gone.withLockedValue { $0 } }) }
+            let stays = Task { try await pool.firstRow("select count(*)::text from pg_locks where locktype = 'advisory' and objid = 424242") }
+            try await Self.eventually { pool.waitingCount == 2 }
+            gone.withLockedValue { $0 = true }
+            try await hold.release()
+            await #expect(throws: CancellationError.self) { try await left.value }
+            #expect(try await stays.value == ["0"], "the abandoned call never ran (it would have taken the lock)")
+            #expect(DatabaseErrorMapping.problem(for: CancellationError(), role: .anon).status.code == 499)
+        }
+    }
+
     @Test func aConnectionTakesOnlyItsShareOfTheWaitingCalls() async throws {
         try await Self.withPool(size: 2) { pool in
             _ = try await pool.firstRow("select 1", kind: "quick")

@@ -20,6 +20,12 @@ enum DatabaseErrorMapping {
                 return problem
             }
         }
+        if error is CancellationError {
+            // The client went away before its call ran (nginx's 499): nobody reads this answer,
+            // but the log and metrics should not count it as the server's failure.
+            return Problem(HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"), code: "CLIENT_CLOSED_REQUEST",
+                           message: "The client closed the connection before the call ran")
+        }
         guard let error = error as? PGError else { return .internalError(cause: String(reflecting: error)) }
         guard let sqlState = error.sqlState else {
             // No answer from the server: it is down, restarting, or the connection broke.

@@ -91,10 +91,11 @@ struct CatalogMiddleware: RouterMiddleware {
         // A write of this caller's makes their cached answers stale, whatever it returns.
         defer { if !readOnly { responseCache?.invalidate(caller: identity) } }
         let start = ContinuousClock.now
+        let clientGone = context.clientGone
         let call: @Sendable () async throws -> Invoker.Result = { [invoker, metrics, identity, query, body] in
             let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
             return try await metrics.measureDatabase(route: route.name) {
-                try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound, route: route.name)
+                try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound, route: route.name, clientGone: clientGone)
             }
         }
         // A cacheable GET: the same caller's identical request may be answered from memory (before

@@ -19,11 +19,12 @@ struct Invoker: Sendable {
     static let statement = "select body, status, headers from gateway.invoke($1, $2, $3, $4, $5::jsonb, $6)"
 
     /// `route` names the kind of call, for the pool (calls of a quick route may share a round trip).
-    func invoke(identity: Identity, readOnly: Bool, call: ParameterBinder.Bound, route: String) async throws -> Result {
+    func invoke(identity: Identity, readOnly: Bool, call: ParameterBinder.Bound, route: String,
+                clientGone: (@Sendable () -> Bool)? = nil) async throws -> Result {
         let parameters = [identity.role.rawValue, identity.claimsJSON, readOnly ? "true" : "false", call.sql,
                           call.arguments.text, identity.clientAddress]
         do {
-            guard let row = try await pool.firstRow(Self.statement, parameters, kind: route, deadline: .now + deadline) else {
+            guard let row = try await pool.firstRow(Self.statement, parameters, kind: route, deadline: .now + deadline, abandoned: clientGone) else {
                 return Result(body: nil, status: nil, headers: nil)
             }
             return Result(body: row[0], status: row[1].flatMap { Int($0) }, headers: row[2])
