@@ -69,10 +69,15 @@ REPORT=$OUT/report.md
   echo "|---|---:|---:|---:|---:|---:|---:|"
 } > "$REPORT"
 
-# wrk_json CONNECTIONS TOKEN PATH [PORT]: one JSON line (rps, errors, p50/p95/p99 ms); the cold gateway by default.
+# wrk_json CONNECTIONS TOKEN PATH [PORT]: one JSON line (rps, errors, p50/p95/p99/max ms); the
+# cold gateway by default. wrk's percentiles are corrected for coordinated omission (one slow
+# request counts many times over). When wrk stops, requests it sent are still queued in the
+# server; one more request, answered after them (the pool is first come, first served), lets
+# them drain, so the next run does not start behind them.
 wrk_json() {
   local threads=$(( $1 < 2 ? 1 : 2 ))
   wrk -t"$threads" -c"$1" -d"${SECONDS_PER_RUN}s" -H "Authorization: Bearer $2" -s bench/latency.lua "http://127.0.0.1:${4:-$COLD_PORT}$3" | tail -1
+  curl -s -o /dev/null --max-time 30 -H "Authorization: Bearer $2" "http://127.0.0.1:${4:-$COLD_PORT}$3"
 }
 
 while read -r name path; do
@@ -148,6 +153,7 @@ done
 [ "${BENCH_HOTDASH:-1}" = 1 ] && . scripts/bench-hotdash.sh
 [ "${BENCH_FLOWPILOT:-1}" = 1 ] && . scripts/bench-flowpilot.sh
 [ "${BENCH_FORECASTLAB:-1}" = 1 ] && . scripts/bench-forecastlab.sh
+[ "${BENCH_FORECASTLAB:-1}" = 1 ] && [ "${BENCH_PEER:-1}" = 1 ] && . scripts/bench-peer.sh
 
 echo
 echo "report: $REPORT"
