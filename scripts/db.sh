@@ -75,7 +75,11 @@ start() {
     fi
   fi
   mkdir -p "$SOCK"; [ "$(id -u)" = 0 ] && chown postgres:postgres "$SOCK"
-  as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null \
+  # PL/Python imports what scripts/setup.sh installed into .pylib (numpy, scikit-learn, …), for
+  # Debian's own Python; one thread per backend for the numeric libraries, so a busy database
+  # does not run more threads than it has cores.
+  as_owner env PYTHONPATH="$ROOT/.pylib" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+    "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null \
     || { echo "db.sh: PostgreSQL did not start; its log:" >&2; tail -20 "$LOG" >&2; exit 1; }
   echo "db.sh: started on port $PORT, socket $SOCK"
 }
