@@ -5,7 +5,7 @@
 \if :{?demo_password}
 \else
   select pg_catalog.encode(extensions.gen_random_bytes(12), 'hex') as demo_password \gset
-  \echo FlowPilot demo users' password: :demo_password
+  \echo FlowPilot demo users, password: :demo_password
 \endif
 select seed.flowpilot_account('33333333-3333-4333-8333-333333333333', 'Acme Support', 'acme.example', :'demo_password');
 select seed.flowpilot_handoffs('33333333-3333-4333-8333-333333333333', 300, 30, 3000);

@@ -65,7 +65,7 @@ check "the gateway exits cleanly after SIGTERM" 0 "$code"
 check "and no longer accepts connections" 000 "$(status --max-time 2 http://127.0.0.1:$a/health)"
 
 # The demo users' password is made per install: the one that used to be published opens nothing.
-for seed in seeds/30_flowpilot_generator.sql seeds/40_flowpilot_demo.sql; do
+for seed in seeds/10_hotdash_generator.sql seeds/30_flowpilot_generator.sql seeds/40_flowpilot_demo.sql; do
   psql "$TEST_DATABASE_URL" -X -q -o /dev/null -v ON_ERROR_STOP=1 -v demo_password=e2e-made-here-7 -f "$seed" || exit 1
 done
 login() { status -d "username=engineer@acme.example&password=$1" "http://127.0.0.1:$b/api/v1/auth/login"; }
