@@ -1,6 +1,7 @@
 # ForecastLab part of `make bench` (sourced by scripts/bench.sh, which has started the gateways).
 # One year of 100 stores × 500 products (about 18 million sales rows) for the kpis and a year of
-# daily timeseries at 10 and 100 connections; ingest throughput with 10,000-row batches.
+# daily timeseries at 10 and 100 connections; ingest throughput with 10,000-row batches, over HTTP and
+# through SQL alone (the database's share of a batch, as the gateway calls it).
 FORECAST_BIG=55555555-0000-4000-8000-000000000001
 FORECAST_INGEST=55555555-0000-4000-8000-000000000002
 FORECAST_CONNECTIONS=${FORECAST_CONNECTIONS:-"10 100"}
@@ -63,6 +64,7 @@ def send(bodies, counts):
         request = urllib.request.Request(f"http://127.0.0.1:{port}/ingest/sales-daily", data=body, method="POST",
                                          headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         answer = json.load(urllib.request.urlopen(request, timeout=60))
+        assert answer["rejected_count"] == 0, answer["errors"][:3]
         for key in ("inserted", "updated", "unchanged"):
             counts[key] = counts.get(key, 0) + answer[key]
 results = []
@@ -94,3 +96,33 @@ PY
     echo "bench: forecastlab ingest, $clients client(s), $label: $rate rows/s" >&2
   done <<< "$ingest"
 } >> "$REPORT"
+
+# The database's share of an ingest batch: 20 batches of 10,000 new rows (other days than above)
+# through gateway.invoke as the gateway's login, the batch as the jsonb argument, exactly the call
+# the gateway makes (ParameterBinder: api.ingest_sales_daily(records => ($1->'records')::jsonb)).
+# The median per batch, from psql's \timing; the gateway adds its own time (about 25 ms a batch).
+sql_ingest=$(python3 - "$FORECAST_INGEST" <<'PY' | psql "$AUTH" -X -v ON_ERROR_STOP=1 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)], a[1], a[NR], NR}'
+import datetime, json, sys
+account = sys.argv[1]
+claims = json.dumps({"role": "authenticated", "sub": "00000000-0000-4000-8000-0000000000be",
+                     "app_metadata": {"account_id": account, "app_role": "admin"}})
+call = "select (api.ingest_sales_daily(records => ($1->''records'')::jsonb))::text"
+print("\\timing on")
+for b in range(100, 120):
+    start = datetime.date(2021, 1, 1) + datetime.timedelta(days=10 * b)
+    rows = [{"store_code": f"S{s:03d}", "sku": f"SKU-{p:05d}", "date": (start + datetime.timedelta(days=d)).isoformat(),
+             "quantity": (s * p + d) % 17 + 1, "unit_price": round(1 + (p % 40) * 0.25, 2)}
+            for s in range(1, 11) for p in range(1, 101) for d in range(10)]
+    print(f"select length(body) from gateway.invoke('authenticated', '{claims}', false, '{call}', $ARGS${json.dumps({'records': rows})}$ARGS$);")
+PY
+)
+read -r median fastest slowest batches <<< "$sql_ingest"
+{
+  echo
+  echo "## ForecastLab ingest through SQL (gateway.invoke as the gateway calls it; $batches batches of 10,000 new rows)"
+  echo
+  echo "| median ms per batch | fastest | slowest | rows/s at the median, with 25 ms of gateway |"
+  echo "|---:|---:|---:|---:|"
+  echo "| $median | $fastest | $slowest | $(python3 -c "print(round(10000 / (($median + 25) / 1000)))") |"
+} >> "$REPORT"
+echo "bench: forecastlab ingest through SQL: median $median ms per 10,000-row batch" >&2

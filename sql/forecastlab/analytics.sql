@@ -1,21 +1,24 @@
 -- requires: forecastlab/dimensions.sql
 -- requires: forecastlab/rollups.sql
--- ForecastLab analytics. Without a store-and-product filter they read the rollups kept by the
--- sales_daily triggers (a row per store or product and day), so a year over 18 million sales rows
--- sums a few tens of thousands of rows; with both filters, the sales rows of that pair by primary key.
+-- ForecastLab analytics (forecastlab-contract-details.md §6). They read the rollups kept by the
+-- sales_daily triggers (a row per day, per store and day, per product and day), so a year over 18
+-- million sales rows sums a few tens of thousands of rows; a filter that crosses the two (a store's
+-- products, a product's stores) reads the sales rows by primary key (store_id, product_id, date).
+-- Money is a decimal string with two decimals ("42.00"), as the contract prints decimals.
 
--- Both dates given, start <= end, at most 730 days (the spec's validate_date_range): else 400.
+-- Both dates given, start <= end, at most 730 days apart (the spec's validate_date_range): a
+-- missing date is a 422 (a required parameter), the other two a 400 with the spec's messages.
 create or replace function forecast.validate_date_range(start_date date, end_date date) returns void
 language plpgsql immutable set search_path = '' as $$
 begin
   if start_date is null then
-    perform util.validation_error('start_date', 'required');
+    perform forecast.invalid('start_date', 'Field required', 'missing');
   elsif end_date is null then
-    perform util.validation_error('end_date', 'required');
-  elsif start_date > end_date then
-    perform util.validation_error('start_date', 'must not be after end_date');
+    perform forecast.invalid('end_date', 'Field required', 'missing');
+  elsif end_date < start_date then
+    raise exception 'end_date (%) must be >= start_date (%)', end_date, start_date using errcode = 'PT400';
   elsif end_date - start_date > 730 then
-    perform util.validation_error('end_date', 'the range may span at most 730 days');
+    raise exception 'Date range (% days) exceeds maximum allowed (730 days)', end_date - start_date using errcode = 'PT400';
   end if;
 end $$;
 
@@ -47,13 +50,35 @@ begin
   end if;
 end $$;
 
-create or replace function forecast.money(value numeric) returns numeric
-language sql immutable set search_path = '' as $$
-  select pg_catalog.round(value, 2)
-$$;
+-- Sales by store or by product (and day) in the range, for a drilldown: `by` is 'store' (store_id
+-- filled), 'product' (product_id filled) or 'day' (neither). From the store or product rollup when
+-- the other filter is absent, else from the sales rows by primary key: a product's sales in each of
+-- the account's stores, or one store's sales of every product.
+create or replace function forecast.sales_cells(account uuid, start_date date, end_date date, store bigint, product bigint, by text)
+returns table (store_id bigint, product_id bigint, date date, revenue numeric, units bigint, transactions bigint)
+language plpgsql stable set search_path = '' as $$
+begin
+  if by = 'day' then
+    return query select null::bigint, null::bigint, d.date, d.revenue, d.units, d.transactions
+                   from forecast.daily_sales(account, start_date, end_date, store, product, null) d;
+  elsif by = 'store' and product is null then
+    return query select r.store_id, null::bigint, r.date, r.revenue, r.units, r.transactions from forecast.sales_by_store_day r
+                  where r.account_id = account and r.date between start_date and end_date and (store is null or r.store_id = store);
+  elsif by = 'product' and store is null then
+    return query select null::bigint, r.product_id, r.date, r.revenue, r.units, r.transactions from forecast.sales_by_product_day r
+                  where r.account_id = account and r.date between start_date and end_date and (product is null or r.product_id = product);
+  else
+    return query select s.store_id, s.product_id, s.date, s.total_amount, s.quantity::bigint, 1::bigint from forecast.sales_daily s
+                  where s.store_id in (select st.id from forecast.stores st where st.account_id = account and (store is null or st.id = store))
+                    and (product is null or s.product_id = product)
+                    and s.account_id = account and s.date between start_date and end_date;
+  end if;
+end $$;
 
-create or replace function api.get_kpis(start_date date, end_date date, store_id bigint default null, product_id bigint default null,
-                                        category text default null)
+-- §6: {metrics, start_date, end_date, store_id, product_id, category}.
+drop function if exists api.get_kpis(date, date, bigint, bigint, text);
+create function api.get_kpis(start_date date, end_date date, store_id bigint default null, product_id bigint default null,
+                             category text default null)
 returns jsonb
 language plpgsql stable set search_path = '' as $$
 declare
@@ -62,115 +87,133 @@ declare
 begin
   perform forecast.validate_date_range(start_date, end_date);
   select pg_catalog.jsonb_build_object(
+      'metrics', forecast.metrics_json(sum(d.revenue), sum(d.units), sum(d.transactions)),
       'start_date', start_date, 'end_date', end_date,
-      'store_id', get_kpis.store_id, 'product_id', get_kpis.product_id, 'category', get_kpis.category,
-      'total_revenue', coalesce(forecast.money(sum(d.revenue)), 0),
-      'total_units', coalesce(sum(d.units), 0),
-      'total_transactions', coalesce(sum(d.transactions), 0),
-      'avg_unit_price', forecast.money(sum(d.revenue) / nullif(sum(d.units), 0)),
-      'avg_basket_value', forecast.money(sum(d.revenue) / nullif(sum(d.transactions), 0)))
+      'store_id', get_kpis.store_id, 'product_id', get_kpis.product_id, 'category', get_kpis.category)
     into result
     from forecast.daily_sales(account, start_date, end_date, get_kpis.store_id, get_kpis.product_id, get_kpis.category) d;
   return result;
 end $$;
 comment on function api.get_kpis(date, date, bigint, bigint, text) is
-  'Revenue, units, transactions (sales rows), average unit price and basket value over a date range (at most 730 days).';
+  'KPI metrics (revenue, units, transactions = sales rows, average unit price and basket value) over a date range of at most 730 days; optional store, product or category.';
 
-create or replace function api.get_drilldowns(dimension text, start_date date, end_date date, "limit" integer default 50)
+-- §6: {dimension, items: [{dimension_value, dimension_id, metrics, rank, revenue_share_pct}],
+-- total_items, start_date, end_date, store_id, product_id}; items by revenue, largest first (rank 1).
+drop function if exists api.get_drilldowns(text, date, date, integer);
+drop function if exists api.get_drilldowns(text, date, date, bigint, bigint, integer);
+create function api.get_drilldowns(dimension text, start_date date, end_date date, store_id bigint default null,
+                                   product_id bigint default null, max_items integer default 20)
 returns jsonb
 language plpgsql stable set search_path = '' as $$
 declare
   account uuid := util.require_account();
-  items jsonb;
+  result jsonb;
 begin
-  if dimension is null or dimension not in ('store', 'product', 'category', 'region', 'date') then
-    perform util.validation_error('dimension', 'must be store, product, category, region or date');
+  if dimension is null then
+    perform forecast.invalid('dimension', 'Field required', 'missing');
+  elsif dimension not in ('store', 'product', 'category', 'region', 'date') then
+    perform forecast.invalid('dimension', 'Input should be ''store'', ''product'', ''category'', ''region'' or ''date''', 'literal_error');
   end if;
   perform forecast.validate_date_range(start_date, end_date);
-  perform util.require_range('limit', "limit", 1, 1000);
-  with facts as (
-    select case dimension when 'store' then r.store_id::text when 'region' then s.region else r.date::text end as key,
-           case dimension when 'store' then s.name when 'region' then s.region else r.date::text end as label,
-           r.revenue, r.units, r.transactions
-      from forecast.sales_by_store_day r join forecast.stores s on s.id = r.store_id
-     where dimension in ('store', 'region', 'date') and r.account_id = account and r.date between start_date and end_date
-    union all
-    select case dimension when 'product' then r.product_id::text else p.category end,
-           case dimension when 'product' then p.name else p.category end,
-           r.revenue, r.units, r.transactions
-      from forecast.sales_by_product_day r join forecast.products p on p.id = r.product_id
-     where dimension in ('product', 'category') and r.account_id = account and r.date between start_date and end_date
-  ), grouped as (
-    select f.key, f.label, sum(f.revenue) as revenue, sum(f.units) as units, sum(f.transactions) as transactions
-      from facts f group by f.key, f.label
+  perform forecast.require_between('max_items', max_items, 1, 100);
+  with grouped as (
+    select case dimension when 'store' then st.store_code when 'region' then st.region when 'product' then p.sku
+                          when 'category' then p.category else c.date::text end as value,
+           case dimension when 'store' then c.store_id when 'product' then c.product_id end as id,
+           sum(c.revenue) as revenue, sum(c.units) as units, sum(c.transactions) as transactions
+      from forecast.sales_cells(account, start_date, end_date, get_drilldowns.store_id, get_drilldowns.product_id,
+                                case when dimension in ('store', 'region') then 'store' when dimension in ('product', 'category') then 'product' else 'day' end) c
+      left join forecast.stores st on st.id = c.store_id
+      left join forecast.products p on p.id = c.product_id
+     group by 1, 2
   ), ranked as (
-    select g.*, sum(g.revenue) over () as all_revenue from grouped g
-     order by case when dimension = 'date' then g.key end, g.revenue desc, g.key
-     limit "limit"
+    select g.*, pg_catalog.row_number() over (order by g.revenue desc, g.value) as rank, sum(g.revenue) over () as all_revenue
+      from grouped g
   )
-  select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-           'key', r.key, 'label', r.label, 'revenue', forecast.money(r.revenue), 'units', r.units, 'transactions', r.transactions,
-           'revenue_share', pg_catalog.round(r.revenue / nullif(r.all_revenue, 0), 4))
-         order by case when dimension = 'date' then r.key end, r.revenue desc, r.key), '[]')
-    into items from ranked r;
-  return pg_catalog.jsonb_build_object('dimension', dimension, 'start_date', start_date, 'end_date', end_date, 'items', items);
+  select pg_catalog.jsonb_build_object(
+           'dimension', dimension,
+           'items', coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                      'dimension_value', r.value, 'dimension_id', r.id,
+                      'metrics', forecast.metrics_json(r.revenue, r.units, r.transactions), 'rank', r.rank,
+                      'revenue_share_pct', forecast.money_text(coalesce(r.revenue * 100 / nullif(r.all_revenue, 0), 0)))
+                    order by r.rank) filter (where r.rank <= max_items), '[]'),
+           'total_items', pg_catalog.count(r.*),
+           'start_date', start_date, 'end_date', end_date,
+           'store_id', get_drilldowns.store_id, 'product_id', get_drilldowns.product_id)
+    into result from ranked r;
+  return result;
 end $$;
-comment on function api.get_drilldowns(text, date, date, integer) is
-  'Sales grouped by store, product, category, region (largest revenue first) or date (in order).';
+comment on function api.get_drilldowns(text, date, date, bigint, bigint, integer) is
+  'Sales grouped by store, product, category, region or date, largest revenue first (rank 1), with each group''s share of revenue in percent; max_items 1-100 (default 20) of total_items.';
 
-create or replace function api.get_timeseries(start_date date, end_date date, granularity text default 'day',
-                                              store_id bigint default null, product_id bigint default null)
+-- §6: {granularity, points: [{period, metrics}], total_points, start_date, end_date, store_id,
+-- product_id, category}. Every period of the range is present (zero metrics where nothing sold),
+-- so a chart has no gaps; a period is named by its first day (weeks start on Monday).
+drop function if exists api.get_timeseries(date, date, text, bigint, bigint);
+drop function if exists api.get_timeseries(date, date, text, bigint, bigint, text);
+create function api.get_timeseries(start_date date, end_date date, granularity text default 'day',
+                                   store_id bigint default null, product_id bigint default null, category text default null)
 returns jsonb
 language plpgsql stable set search_path = '' as $$
 declare
   account uuid := util.require_account();
-  unit text := case granularity when 'day' then 'day' when 'week' then 'week' when 'month' then 'month' when 'quarter' then 'quarter' end;
+  step interval := case granularity when 'day' then interval '1 day' when 'week' then interval '1 week'
+                                    when 'month' then interval '1 month' when 'quarter' then interval '3 months' end;
   points jsonb;
+  total integer;
 begin
-  if unit is null then
-    perform util.validation_error('granularity', 'must be day, week, month or quarter');
+  if step is null then
+    perform forecast.invalid('granularity', 'Input should be ''day'', ''week'', ''month'' or ''quarter''', 'literal_error');
   end if;
   perform forecast.validate_date_range(start_date, end_date);
-  -- Every period of the range is present (zeros where nothing sold), so a chart has no gaps.
   select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-           'period_start', b.period_start::date, 'revenue', coalesce(forecast.money(t.revenue), 0),
-           'units', coalesce(t.units, 0), 'transactions', coalesce(t.transactions, 0)) order by b.period_start), '[]')
-    into points
-    from pg_catalog.generate_series(pg_catalog.date_trunc(unit, start_date::timestamp), end_date::timestamp,
-                                    pg_catalog.concat('1 ', unit)::interval) as b(period_start)
-    left join (select pg_catalog.date_trunc(unit, d.date::timestamp) as period_start, sum(d.revenue) as revenue,
+           'period', b.period::date, 'metrics', forecast.metrics_json(t.revenue, t.units, t.transactions)) order by b.period), '[]'),
+         pg_catalog.count(*)
+    into points, total
+    from pg_catalog.generate_series(pg_catalog.date_trunc(granularity, start_date::timestamp), end_date::timestamp, step) as b(period)
+    left join (select pg_catalog.date_trunc(granularity, d.date::timestamp) as period, sum(d.revenue) as revenue,
                       sum(d.units) as units, sum(d.transactions) as transactions
-                 from forecast.daily_sales(account, start_date, end_date, get_timeseries.store_id, get_timeseries.product_id, null) d
-                group by 1) t on t.period_start = b.period_start;
-  return pg_catalog.jsonb_build_object('granularity', unit, 'start_date', start_date, 'end_date', end_date, 'points', points);
+                 from forecast.daily_sales(account, start_date, end_date, get_timeseries.store_id, get_timeseries.product_id,
+                                           get_timeseries.category) d
+                group by 1) t on t.period = b.period;
+  return pg_catalog.jsonb_build_object('granularity', granularity, 'points', points, 'total_points', total,
+    'start_date', start_date, 'end_date', end_date,
+    'store_id', get_timeseries.store_id, 'product_id', get_timeseries.product_id, 'category', get_timeseries.category);
 end $$;
-comment on function api.get_timeseries(date, date, text, bigint, bigint) is
-  'Revenue, units and transactions per day, week, month or quarter (period_start), zeros included.';
+comment on function api.get_timeseries(date, date, text, bigint, bigint, text) is
+  'KPI metrics per day, week (from Monday), month or quarter, every period present (zeros included); optional store, product or category.';
 
--- The newest snapshot of each (store, product): DISTINCT ON over the snapshot index.
-create or replace function api.get_inventory_status(store_id bigint default null, product_id bigint default null,
-                                                    "limit" integer default 1000)
+-- §6: the newest snapshot of each (store, product), DISTINCT ON over the snapshot index, as
+-- {items, total_items, store_id, product_id}; `limit` (an addition) caps the items, never total_items.
+drop function if exists api.get_inventory_status(bigint, bigint, integer);
+create function api.get_inventory_status(store_id bigint default null, product_id bigint default null, "limit" integer default 1000)
 returns jsonb
 language plpgsql stable set search_path = '' as $$
 declare
   account uuid := util.require_account();
+  result jsonb;
 begin
-  perform util.require_range('limit', "limit", 1, 10000);
-  return coalesce((
-    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('store_id', i.store_id, 'product_id', i.product_id, 'date', i.date,
-             'on_hand_qty', i.on_hand_qty, 'on_order_qty', i.on_order_qty, 'is_stockout', i.is_stockout)
-           order by i.store_id, i.product_id)
-      from (select distinct on (v.store_id, v.product_id) v.*
-              from forecast.inventory_snapshot_daily v
-             where v.account_id = account and (get_inventory_status.store_id is null or v.store_id = get_inventory_status.store_id)
-               and (get_inventory_status.product_id is null or v.product_id = get_inventory_status.product_id)
-             order by v.store_id, v.product_id, v.date desc
-             limit "limit") i), '[]');
+  perform forecast.require_between('limit', "limit", 1, 10000);
+  select pg_catalog.jsonb_build_object(
+           'items', coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('store_id', i.store_id, 'product_id', i.product_id,
+                      'date', i.date, 'on_hand_qty', i.on_hand_qty, 'on_order_qty', i.on_order_qty, 'is_stockout', i.is_stockout)
+                    order by i.store_id, i.product_id) filter (where i.n <= "limit"), '[]'),
+           'total_items', pg_catalog.count(*),
+           'store_id', get_inventory_status.store_id, 'product_id', get_inventory_status.product_id)
+    into result
+    from (select l.*, pg_catalog.row_number() over (order by l.store_id, l.product_id) as n
+            from (select distinct on (v.store_id, v.product_id) v.*
+                    from forecast.inventory_snapshot_daily v
+                   where v.account_id = account and (get_inventory_status.store_id is null or v.store_id = get_inventory_status.store_id)
+                     and (get_inventory_status.product_id is null or v.product_id = get_inventory_status.product_id)
+                   order by v.store_id, v.product_id, v.date desc) l) i;
+  return result;
 end $$;
 comment on function api.get_inventory_status(bigint, bigint, integer) is
-  'The latest inventory snapshot per store and product (optional filters); [] when there is none.';
+  'The latest inventory snapshot per store and product (optional filters) and how many there are; items empty (never a 404) when there is none.';
 
+drop function if exists forecast.money(numeric);
 grant execute on function forecast.validate_date_range(date, date), forecast.daily_sales(uuid, date, date, bigint, bigint, text),
-  forecast.money(numeric) to authenticated, service_role;
-grant execute on function api.get_kpis(date, date, bigint, bigint, text), api.get_drilldowns(text, date, date, integer),
-  api.get_timeseries(date, date, text, bigint, bigint), api.get_inventory_status(bigint, bigint, integer) to authenticated, service_role;
+  forecast.sales_cells(uuid, date, date, bigint, bigint, text) to authenticated, service_role;
+grant execute on function api.get_kpis(date, date, bigint, bigint, text), api.get_drilldowns(text, date, date, bigint, bigint, integer),
+  api.get_timeseries(date, date, text, bigint, bigint, text), api.get_inventory_status(bigint, bigint, integer) to authenticated, service_role;

@@ -6,17 +6,35 @@
 create or replace function forecast.tg_sales_daily__references() returns trigger
 language plpgsql volatile set search_path = '' as $$
 declare
+  store_ids bigint[];
+  store_accounts uuid[];
+  product_ids bigint[];
+  product_accounts uuid[];
   orphan record;
 begin
-  perform from forecast.stores s where s.id in (select distinct n.store_id from new_rows n) for key share;
-  perform from forecast.products p where p.id in (select distinct n.product_id from new_rows n) for key share;
-  select n.store_id, n.product_id into orphan from new_rows n
-   where not exists (select from forecast.stores s where s.id = n.store_id and s.account_id = n.account_id)
-      or not exists (select from forecast.products p where p.id = n.product_id and p.account_id = n.account_id)
+  -- One pass over the statement's rows: the (account, store) and (account, product) pairs they name.
+  select pg_catalog.array_agg(k.store_id) filter (where k.store_id is not null),
+         pg_catalog.array_agg(k.account_id) filter (where k.store_id is not null),
+         pg_catalog.array_agg(k.product_id) filter (where k.product_id is not null),
+         pg_catalog.array_agg(k.account_id) filter (where k.product_id is not null)
+    into store_ids, store_accounts, product_ids, product_accounts
+    from (select n.account_id, n.store_id, n.product_id from new_rows n
+           group by grouping sets ((n.account_id, n.store_id), (n.account_id, n.product_id))) k;
+  perform from forecast.stores s where s.id = any (store_ids) order by s.id for key share;
+  perform from forecast.products p where p.id = any (product_ids) order by p.id for key share;
+  select u.id as store_id, null::bigint as product_id into orphan
+    from rows from (pg_catalog.unnest(store_ids), pg_catalog.unnest(store_accounts)) u(id, account_id)
+   where not exists (select from forecast.stores s where s.id = u.id and s.account_id = u.account_id)
    limit 1;
+  if not found then
+    select null::bigint as store_id, u.id as product_id into orphan
+      from rows from (pg_catalog.unnest(product_ids), pg_catalog.unnest(product_accounts)) u(id, account_id)
+     where not exists (select from forecast.products p where p.id = u.id and p.account_id = u.account_id)
+     limit 1;
+  end if;
   if found then
-    raise exception 'a sales row refers to store % and product %, which are not both in its account', orphan.store_id, orphan.product_id
-      using errcode = '23503';
+    raise exception 'a sales row refers to %, which is not in its account',
+      coalesce('store ' || orphan.store_id, 'product ' || orphan.product_id) using errcode = '23503';
   end if;
   return null;
 end $$;

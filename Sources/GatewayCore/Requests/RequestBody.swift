@@ -1,10 +1,12 @@
 import Foundation
 import Hummingbird
 
-/// Parameters from the request body: a JSON object, or an HTML/OAuth2 form.
+/// Parameters from the request body: a JSON object, or an HTML/OAuth2 form. A DELETE's body is
+/// read too: clients of FastAPI services send one (`DELETE /seeder/data {"scope": …}`), and
+/// ignoring it would turn a narrow request into the default, wider one.
 enum RequestBody {
     static func parameters(of request: inout Request, maxBytes: Int) async throws -> [String: JSONValue] {
-        guard request.method != .get, request.method != .head, request.method != .delete else { return [:] }
+        guard request.method != .get, request.method != .head else { return [:] }
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: maxBytes)
@@ -14,14 +16,12 @@ enum RequestBody {
         guard buffer.readableBytes > 0 else { return [:] }
         let contentType = request.headers[.contentType]?.lowercased() ?? "application/json"
         if contentType.hasPrefix("application/x-www-form-urlencoded") {
-            var fields: [String: JSONValue] = [:]
-            for pair in String(buffer: buffer).split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
-                    $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
-                }
-                fields[parts[0]] = .string(parts.count > 1 ? parts[1] : "")
+            guard let pairs = QueryString.parse(Substring(String(buffer: buffer))) else {
+                throw Problem.validation("The form is malformed: a bad % escape, or bytes that are not UTF-8")
             }
-            return fields
+            var fields: [String: [JSONValue]] = [:]
+            for (name, value) in pairs { fields[name, default: []].append(.string(value)) }
+            return fields.mapValues { $0.count == 1 ? $0[0] : .array($0) }
         }
         guard contentType.hasPrefix("application/json") else {
             throw Problem(.unsupportedMediaType, code: "UNSUPPORTED_MEDIA_TYPE", message: "Send application/json (or a form)")
