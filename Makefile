@@ -28,7 +28,7 @@ else
 endif
 APP_DB   := $(lastword $(subst /, ,$(firstword $(subst ?, ,$(APP_URL)))))
 
-.PHONY: help build run token bench test test-sql test-swift test-e2e db-start db-stop migrate seed psql clean distclean
+.PHONY: help build run token bench test test-sql test-reference test-swift test-e2e db-start db-stop migrate seed psql clean distclean
 
 # The demo's token secret: generated once, readable only by you, never committed. A real
 # deployment sets JWT_SECRET (or JWT_SECRET_FILE / JWKS_FILE) itself; there is no default.
@@ -108,11 +108,15 @@ test: db-start
 	$(MIGRATOR) up --database-url '$(TEST_URL)'
 	psql '$(TEST_URL)' -X -q -v ON_ERROR_STOP=1 -f Tests/fixtures/gateway_routes.sql
 	psql '$(TEST_URL)' -X -q -o /dev/null -v ON_ERROR_STOP=1 -f Tests/fixtures/hotdash.sql
-	$(MAKE) --no-print-directory test-sql test-swift test-e2e
+	$(MAKE) --no-print-directory test-sql test-reference test-swift test-e2e
 
 test-sql:
 	psql '$(TEST_URL)' -X -q -v ON_ERROR_STOP=1 -f Tests/sql/support/helpers.sql
 	PSQL_URL='$(TEST_URL)' pg_prove --psql-bin scripts/psql-url --failures Tests/sql/*.sql
+
+# The models' forecasts and metrics against numpy / scikit-learn computing them independently.
+test-reference:
+	PYTHONPATH=.pylib /usr/bin/python3 bench/reference/check_models.py --database-url '$(TEST_URL)'
 
 test-swift:
 	TEST_DATABASE_URL='$(TEST_URL)' TEST_GATEWAY_DATABASE_URL='$(TEST_GATEWAY_URL)' swift test --skip-build

@@ -1,0 +1,144 @@
+-- requires: core/util.sql
+-- requires: core/auth.sql
+-- What the ForecastLab models' functions share: errors in the unit's `fastapi` style (a 22023 is a
+-- 422 with a top-level `errors: [{field, message, type}]`, a PT400 a 400 BAD_REQUEST), hashes of
+-- configurations, the model taxonomy, the artifact paths of the wire and the registry run's JSON.
+
+-- A 422 listing problems [{field, message, type}] (Pydantic's type names).
+create or replace function forecast_models.invalid_all(errors jsonb) returns void
+language plpgsql immutable set search_path = '' as $$
+begin
+  raise exception 'Request validation failed with % error(s)', pg_catalog.jsonb_array_length(errors)
+    using errcode = '22023', detail = pg_catalog.jsonb_build_object('errors', errors)::text;
+end $$;
+comment on function forecast_models.invalid_all(jsonb) is 'Raises 22023 (HTTP 422) with errors [{field, message, type}].';
+
+-- One problem as the list holds it.
+create or replace function forecast_models.problem(field text, message text, type text) returns jsonb
+language sql immutable as $$
+  select pg_catalog.jsonb_build_object('field', field, 'message', message, 'type', type)
+$$;
+
+-- The problems of an integer within [low, high] (none when it is): missing, below, above.
+create or replace function forecast_models.range_problems(field text, value bigint, low bigint, high bigint) returns jsonb
+language sql immutable as $$
+  select case
+    when value is null then pg_catalog.jsonb_build_array(forecast_models.problem(field, 'Field required', 'missing'))
+    when value < low then pg_catalog.jsonb_build_array(forecast_models.problem(field,
+      pg_catalog.format('Input should be greater than or equal to %s', low), 'greater_than_equal'))
+    when high is not null and value > high then pg_catalog.jsonb_build_array(forecast_models.problem(field,
+      pg_catalog.format('Input should be less than or equal to %s', high), 'less_than_equal'))
+    else '[]'::jsonb end
+$$;
+
+-- A JSON value as Python's json.dumps(value, sort_keys=True) writes it (keys in code-point order,
+-- ", " and ": " separators), so a registry config_hash is upstream's for ASCII configurations with
+-- plain numbers (upstream writes non-ASCII as \u escapes and 1e2 as 100.0; here they stay as given).
+create or replace function forecast_models.canonical_json(value jsonb) returns text
+language plpgsql immutable set search_path = '' as $$
+begin
+  case pg_catalog.jsonb_typeof(value)
+    when 'object' then
+      return '{' || coalesce((select pg_catalog.string_agg(pg_catalog.to_jsonb(e.key)::text || ': ' || forecast_models.canonical_json(e.value),
+                                                           ', ' order by e.key collate "C")
+                                from pg_catalog.jsonb_each(value) e), '') || '}';
+    when 'array' then
+      return '[' || coalesce((select pg_catalog.string_agg(forecast_models.canonical_json(e.value), ', ' order by e.position)
+                                from pg_catalog.jsonb_array_elements(value) with ordinality e(value, position)), '') || ']';
+    else
+      return value::text;
+  end case;
+end $$;
+
+-- config_hash: the first 16 hex digits of the SHA-256 of the canonical JSON.
+create or replace function forecast_models.config_hash(config jsonb) returns text
+language sql immutable set search_path = '' as $$
+  select pg_catalog.left(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(forecast_models.canonical_json(config), 'UTF8')), 'hex'), 16)
+$$;
+
+-- The model taxonomy (§2): family by type; an unknown type is a baseline, as upstream.
+create or replace function forecast_models.model_family(model_type text) returns text
+language sql immutable as $$
+  select case
+    when model_type in ('trend_regression_baseline', 'prophet_like') then 'additive'
+    when model_type in ('random_forest', 'regression', 'lightgbm', 'xgboost') then 'tree'
+    else 'baseline' end
+$$;
+
+-- The path of an artifact on the wire: upstream's shape, naming a row rather than a file.
+create or replace function forecast_models.artifact_path(artifact_key text) returns text
+language sql immutable as $$
+  select 'artifacts/models/model_' || artifact_key || '.joblib'
+$$;
+
+-- The artifact key a path names, or a 400: only artifacts/models/model_<12 hex>.joblib (upstream's
+-- ./ prefix allowed) names an artifact; nothing else is ever read as a path.
+create or replace function forecast_models.artifact_key(path text, field text) returns text
+language plpgsql immutable set search_path = '' as $$
+declare
+  matched text[] := pg_catalog.regexp_match(path, '^(?:\./)?artifacts/models/model_([0-9a-f]{12})\.joblib$');
+begin
+  if matched is null then
+    raise exception 'Invalid %: it must name a model artifact, artifacts/models/model_<12 hex digits>.joblib', field
+      using errcode = 'PT400', hint = 'use the model_path a training answered';
+  end if;
+  return matched[1];
+end $$;
+
+-- The caller's own artifact a path names: 400 for any other shape, 404 for a key the account does
+-- not have (another account's key included: it is not told apart from an unknown one).
+create or replace function forecast_models.resolve_artifact(path text, field text) returns forecast_models.artifacts
+language plpgsql stable set search_path = '' as $$
+declare
+  account uuid := util.require_account();
+  key text := forecast_models.artifact_key(path, field);
+  artifact forecast_models.artifacts;
+begin
+  select a.* into artifact from forecast_models.artifacts a where a.account_id = account and a.artifact_key = key;
+  if not found then
+    raise exception 'Model artifact not found: %', forecast_models.artifact_path(key) using errcode = 'PT404';
+  end if;
+  return artifact;
+end $$;
+
+-- A registry run as the contract's RunResponse: every column but the internal id, the family, and
+-- feature_frame_version / feature_groups read from runtime_info (null when absent).
+create or replace function forecast_models.run_json(run forecast_models.runs) returns jsonb
+language sql stable set search_path = '' as $$
+  select pg_catalog.jsonb_build_object(
+    'run_id', run.run_id, 'status', run.status, 'model_type', run.model_type,
+    'model_family', forecast_models.model_family(run.model_type),
+    'model_config', run.model_config, 'feature_config', run.feature_config, 'config_hash', run.config_hash,
+    'data_window_start', run.data_window_start, 'data_window_end', run.data_window_end,
+    'store_id', run.store_id, 'product_id', run.product_id, 'metrics', run.metrics,
+    'artifact_uri', run.artifact_uri, 'artifact_hash', run.artifact_hash, 'artifact_size_bytes', run.artifact_size_bytes,
+    'runtime_info', run.runtime_info, 'agent_context', run.agent_context, 'git_sha', run.git_sha,
+    'error_message', run.error_message,
+    'started_at', util.iso(run.started_at), 'completed_at', util.iso(run.completed_at),
+    'created_at', util.iso(run.created_at), 'updated_at', util.iso(run.updated_at),
+    'feature_frame_version', case when pg_catalog.jsonb_typeof(run.runtime_info -> 'feature_frame_version') = 'number'
+                                  then run.runtime_info -> 'feature_frame_version' end,
+    'feature_groups', case when pg_catalog.jsonb_typeof(run.runtime_info -> 'feature_groups') = 'object'
+                           then run.runtime_info -> 'feature_groups' end)
+$$;
+
+-- The caller's run with this external id, or a 404 (another account's run included).
+create or replace function forecast_models.find_run(run_id text) returns forecast_models.runs
+language plpgsql stable set search_path = '' as $$
+declare
+  account uuid := util.require_account();
+  run forecast_models.runs;
+begin
+  select r.* into run from forecast_models.runs r where r.account_id = account and r.run_id = find_run.run_id;
+  if not found then
+    raise exception 'Run % not found', pg_catalog.left(find_run.run_id, 64) using errcode = 'PT404';
+  end if;
+  return run;
+end $$;
+
+grant execute on function forecast_models.invalid_all(jsonb), forecast_models.problem(text, text, text),
+  forecast_models.range_problems(text, bigint, bigint, bigint), forecast_models.canonical_json(jsonb),
+  forecast_models.config_hash(jsonb), forecast_models.model_family(text), forecast_models.artifact_path(text),
+  forecast_models.artifact_key(text, text), forecast_models.resolve_artifact(text, text),
+  forecast_models.run_json(forecast_models.runs), forecast_models.find_run(text)
+  to authenticated, service_role;

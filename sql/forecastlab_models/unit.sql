@@ -1,0 +1,34 @@
+-- requires: core/catalog.sql
+-- requires: forecastlab_models/policies.sql
+-- requires: forecastlab_models/registry.sql
+-- requires: forecastlab_models/forecasting.sql
+-- ForecastLab's models as a unit of the core (docs/forecastlab-models.md): training and
+-- prediction of the target-only models and the model registry, at the spec's own paths
+-- (/forecasting/…, /registry/…), also under /api/v1/…, with the data slice's FastAPI-style errors.
+
+select gateway.restate_unit('forecastlab-models', 'ForecastLab models',
+  'Forecasting models in the database: train, predict, artifacts as rows, the model registry.', 'fastapi');
+
+insert into gateway.path_aliases (unit, prefix, alias) values ('forecastlab-models', '/', '/api/v1/');
+
+insert into auth.app_roles (unit, name, description) values
+  ('forecastlab-models', 'admin', 'Trains models and writes the account''s registry (runs, aliases)');
+
+insert into gateway.rate_policies (unit, name, requests, window_seconds, description) values
+  ('forecastlab-models', 'forecastlab-models-read', 600, 60, 'ForecastLab models reads and predictions: 600 per minute per user'),
+  ('forecastlab-models', 'forecastlab-models-write', 120, 60, 'ForecastLab registry writes: 120 per minute per user'),
+  ('forecastlab-models', 'forecastlab-models-train', 60, 60, 'ForecastLab model training: 60 per minute per user');
+
+insert into gateway.routes (method, path, function_name, min_role, app_roles, rate_policy, summary, tag, unit) values
+  ('POST',   '/forecasting/train',                     'forecasting_train',     'authenticated', '{admin}', 'forecastlab-models-train', 'Train a target-only model; the artifact is kept in the database', 'forecastlab-forecasting', 'forecastlab-models'),
+  ('POST',   '/forecasting/predict',                   'forecasting_predict',   'authenticated', null,      'forecastlab-models-read',  'Forecast from a trained model of the account', 'forecastlab-forecasting', 'forecastlab-models'),
+  ('POST',   '/registry/runs',                         'registry_create_run',   'authenticated', '{admin}', 'forecastlab-models-write', 'Create a model run (pending)', 'forecastlab-registry', 'forecastlab-models'),
+  ('GET',    '/registry/runs',                         'registry_list_runs',    'authenticated', null,      'forecastlab-models-read',  'Model runs (paged, filtered, sorted)', 'forecastlab-registry', 'forecastlab-models'),
+  ('GET',    '/registry/runs/{run_id}',                'registry_get_run',      'authenticated', null,      'forecastlab-models-read',  'One model run', 'forecastlab-registry', 'forecastlab-models'),
+  ('PATCH',  '/registry/runs/{run_id}',                'registry_update_run',   'authenticated', '{admin}', 'forecastlab-models-write', 'Update a run''s status, metrics or artifact', 'forecastlab-registry', 'forecastlab-models'),
+  ('GET',    '/registry/runs/{run_id}/verify',         'registry_verify_run',   'authenticated', null,      'forecastlab-models-read',  'Check the run''s artifact against its SHA-256', 'forecastlab-registry', 'forecastlab-models'),
+  ('POST',   '/registry/aliases',                      'registry_create_alias', 'authenticated', '{admin}', 'forecastlab-models-write', 'Create or repoint an alias onto a successful run', 'forecastlab-registry', 'forecastlab-models'),
+  ('GET',    '/registry/aliases',                      'registry_list_aliases', 'authenticated', null,      'forecastlab-models-read',  'Deployment aliases', 'forecastlab-registry', 'forecastlab-models'),
+  ('GET',    '/registry/aliases/{alias_name}',         'registry_get_alias',    'authenticated', null,      'forecastlab-models-read',  'One deployment alias', 'forecastlab-registry', 'forecastlab-models'),
+  ('DELETE', '/registry/aliases/{alias_name}',         'registry_delete_alias', 'authenticated', '{admin}', 'forecastlab-models-write', 'Delete a deployment alias', 'forecastlab-registry', 'forecastlab-models'),
+  ('GET',    '/registry/compare/{run_id_a}/{run_id_b}', 'registry_compare_runs', 'authenticated', null,     'forecastlab-models-read',  'Compare two runs: configuration and metrics', 'forecastlab-registry', 'forecastlab-models');
