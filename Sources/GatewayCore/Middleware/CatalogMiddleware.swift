@@ -76,10 +76,7 @@ struct CatalogMiddleware: RouterMiddleware {
             // `format` is the gateway's, not the function's: it picks the encoding of the rows.
             let inQuery = query.filter { $0.0 == "format" }.map { JSONValue.string($0.1) }
             let given = inQuery + (body["format"].map { [$0] } ?? [])
-            guard given.count <= 1 else {
-                throw Problem.validation("Invalid parameters", details: .object(["errors": .array([.object([
-                    "parameter": "format", "message": "given more than once (in the path, the query and the body together)"])])]))
-            }
+            guard given.count <= 1 else { throw ParameterBinder.invalid([ParameterBinder.issue("format", ParameterBinder.givenTwice)]) }
             query.removeAll { $0.0 == "format" }
             body["format"] = nil
             let format = try StreamFormat.negotiate(parameter: given.first, accept: request.headers[.accept])

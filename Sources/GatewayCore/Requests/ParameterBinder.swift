@@ -29,7 +29,7 @@ struct ParameterBinder {
                 if provided.updateValue(value, forKey: name) != nil { twice.insert(name) }
             }
         }
-        for name in twice.sorted() { problems.append(issue(name, "given more than once (in the path, the query and the body together)")) }
+        for name in twice.sorted() { problems.append(issue(name, givenTwice)) }
         for name in provided.keys.sorted() where byName[name] == nil {
             problems.append(issue(name, "unknown parameter"))
         }
@@ -48,9 +48,7 @@ struct ParameterBinder {
                 problems.append(issue(argument.name, message))
             }
         }
-        guard problems.isEmpty else {
-            throw Problem.validation("Invalid parameters", details: .object(["errors": .array(problems)]))
-        }
+        guard problems.isEmpty else { throw invalid(problems) }
         let call = "\(route.functionSQL)(\(calls.joined(separator: ", ")))"
         let sql = route.returnsSet
             ? "select coalesce(jsonb_agg(r), '[]'::jsonb)::text from \(call) as r"
@@ -58,8 +56,15 @@ struct ParameterBinder {
         return Bound(call: call, sql: sql, arguments: .object(values))
     }
 
-    private static func issue(_ name: String, _ message: String) -> JSONValue {
+    static let givenTwice = "given more than once (in the path, the query and the body together)"
+
+    static func issue(_ name: String, _ message: String) -> JSONValue {
         .object(["parameter": .string(name), "message": .string(message)])
+    }
+
+    /// The 400 (422 in the fastapi style) listing every problem with the parameters.
+    static func invalid(_ issues: [JSONValue]) -> Problem {
+        Problem.validation("Invalid parameters", details: .object(["errors": .array(issues)]))
     }
 
     /// How `$1` yields the argument: text for scalars, JSON for json, an array for arrays.

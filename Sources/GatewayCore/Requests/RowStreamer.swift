@@ -19,9 +19,7 @@ enum StreamFormat: String, CaseIterable, Sendable {
     static func negotiate(parameter: JSONValue?, accept: String?) throws -> StreamFormat {
         if let parameter {
             guard let name = parameter.stringValue, let format = StreamFormat(rawValue: name.lowercased()) else {
-                throw Problem.validation("Invalid parameters", details: .object(["errors": .array([.object([
-                    "parameter": "format", "message": .string("must be one of json, csv, ndjson"),
-                ])])]))
+                throw ParameterBinder.invalid([ParameterBinder.issue("format", "must be one of json, csv, ndjson")])
             }
             return format
         }
