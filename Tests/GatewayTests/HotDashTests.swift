@@ -25,6 +25,8 @@ struct HotDashTests {
                     try await client.execute(uri: prefix + path, method: .get) { response in
                         #expect(response.status == .unauthorized, "\(prefix)\(path)")
                         #expect(response.problemCode == "AUTH_REQUIRED")
+                        #expect(response.json?[["message"]] == "Valid Supabase JWT required", "the spec's words")
+                        #expect(response.json?[["error"]] == "Unauthorized")
                         #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
                     }
                 }
