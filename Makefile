@@ -114,9 +114,10 @@ test-sql:
 	psql '$(TEST_URL)' -X -q -v ON_ERROR_STOP=1 -f Tests/sql/support/helpers.sql
 	PSQL_URL='$(TEST_URL)' pg_prove --psql-bin scripts/psql-url --failures Tests/sql/*.sql
 
-# The models' forecasts and metrics against numpy / scikit-learn computing them independently.
+# The models' forecasts, metrics and backtests against numpy / scikit-learn computing them independently.
 test-reference:
 	PYTHONPATH=.pylib /usr/bin/python3 bench/reference/check_models.py --database-url '$(TEST_URL)'
+	PYTHONPATH=.pylib /usr/bin/python3 bench/reference/check_backtest.py --database-url '$(TEST_URL)'
 
 test-swift:
 	TEST_DATABASE_URL='$(TEST_URL)' TEST_GATEWAY_DATABASE_URL='$(TEST_GATEWAY_URL)' swift test --skip-build

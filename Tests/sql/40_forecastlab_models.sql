@@ -9,28 +9,8 @@ select plan(128);
 create temp table t_ids as select
   'f1000000-0000-4000-8000-00000000000a'::uuid as a, 'f1000000-0000-4000-8000-00000000000b'::uuid as b;
 grant select on t_ids to authenticated, service_role;
-create function pg_temp.as_member(account uuid, app_role text) returns void language plpgsql as $$
-begin
-  perform tests.clear_authentication();
-  perform set_config('response.status', '', true);
-  perform tests.authenticate_as('authenticated', gen_random_uuid(), account, app_role);
-end $$;
--- What a call raised: {sqlstate, message, errors}.
-create function pg_temp.error_of(call text) returns jsonb language plpgsql as $$
-declare
-  state text;
-  message text;
-  detail text;
-begin
-  execute call;
-  return null;
-exception when others then
-  get stacked diagnostics state = returned_sqlstate, message = message_text, detail = pg_exception_detail;
-  return jsonb_build_object('sqlstate', state, 'message', message,
-                            'errors', case when detail like '{%' then detail::jsonb -> 'errors' end);
-end $$;
 create function pg_temp.fields(call text) returns text[] language sql as $$
-  select array(select e ->> 'field' from jsonb_array_elements(pg_temp.error_of(call) -> 'errors') e)
+  select array(select e ->> 'field' from jsonb_array_elements(tests.error_of(call) -> 'errors') e)
 $$;
 create function pg_temp.status() returns text language sql as $$ select current_setting('response.status', true) $$;
 create function pg_temp.values_of(answer jsonb) returns double precision[] language sql as $$
@@ -65,16 +45,16 @@ create temp table t_models (name text primary key, answer jsonb);
 grant all on t_runs, t_models to authenticated, service_role;
 
 -- ── Unit ───────────────────────────────────────────────────────────────────────────────────────
-select is((select count(*)::integer from gateway.routes where unit = 'forecastlab-models'), 12, 'the unit declares its 12 routes');
+select is((select count(*)::integer from gateway.routes where unit = 'forecastlab-models'), 13, 'the unit declares its 13 routes');
 select is((select error_style from gateway.units where name = 'forecastlab-models'), 'fastapi', 'in the FastAPI error style');
 select ok((select bool_and(c.relrowsecurity and c.relforcerowsecurity) from pg_class c
             where c.relnamespace = 'forecast_models'::regnamespace and c.relkind = 'r'), 'every table has RLS enabled and forced');
 
 -- ── Training ───────────────────────────────────────────────────────────────────────────────────
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 select throws_ok($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "naive"}')$$,
   '42501', null, 'a viewer cannot train');
-select pg_temp.as_member((select a from t_ids), 'admin');
+select tests.as_member((select a from t_ids), 'admin');
 insert into t_models
 select name, api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', config::jsonb)
   from (values ('naive', '{"model_type": "naive"}'),
@@ -110,7 +90,7 @@ select is((select jsonb_array_length(convert_from(a.content, 'UTF8')::jsonb #> '
   21, 'the ridge''s artifact keeps its coefficients: intercept, trend, 7 weekdays, 12 months');
 
 -- The forecasts, computed by hand from the series.
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 create function pg_temp.predict(name text, horizon integer default 3) returns jsonb language sql as $$
   select api.forecasting_predict((select s from t_a), (select case when name like 'ridge_line' then p2 else p1 end from t_a), horizon,
                                  (select answer ->> 'model_path' from t_models m where m.name = predict.name))
@@ -133,20 +113,20 @@ select ok((select bool_and(abs(v - (67 + 2 * (i - 1))) < 1e-9) from unnest(pg_te
 select is(jsonb_array_length(pg_temp.predict('ridge_default', 90) -> 'forecasts'), 90, 'the ridge with its calendar columns forecasts 90 days');
 
 -- Training's 4xx.
-select pg_temp.as_member((select a from t_ids), 'admin');
+select tests.as_member((select a from t_ids), 'admin');
 select is(pg_temp.fields($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-28', '2026-01-28', '{"model_type": "naive"}')$$),
   '{train_end_date}', 'train_end_date must be strictly after train_start_date (422)');
 select is(pg_temp.fields($$select api.forecasting_train(0, null, null, null, '{"model_type": "naive"}', 3, '{calendar}')$$),
   '{store_id,product_id,train_start_date,train_end_date,feature_frame_version,feature_groups}', 'every problem of the body at once');
 select is(pg_temp.fields($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "naive"}', 1, '{calendar}')$$),
   '{feature_groups}', 'feature_groups only with feature_frame_version 2');
-select is((pg_temp.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "prophet"}')$$) #> '{errors,0}') - 'message',
+select is((tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "prophet"}')$$) #> '{errors,0}') - 'message',
   '{"field": "config.model_type", "type": "union_tag_invalid"}', 'an unknown model_type is a 422');
-select is(pg_temp.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"window_size": 3}')$$) #>> '{errors,0,type}',
+select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"window_size": 3}')$$) #>> '{errors,0,type}',
   'union_tag_not_found', 'a config without model_type is a 422');
-select is(pg_temp.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '"naive"')$$) #>> '{errors,0,field}',
+select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '"naive"')$$) #>> '{errors,0,field}',
   'config', 'a config that is not an object is a 422');
-select is(pg_temp.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28',
+select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28',
                                                             '{"model_type": "weighted_moving_average", "window_size": 1, "decay": 1, "weight_strategy": "cubic", "colour": 1}')$$) -> 'errors',
   '[{"field": "config.weighted_moving_average.colour", "message": "Extra inputs are not permitted", "type": "extra_forbidden"},
     {"field": "config.weighted_moving_average.decay", "message": "Input should be less than 1", "type": "less_than"},
@@ -160,46 +140,46 @@ select is(pg_temp.fields($$select api.forecasting_train((select s from t_a), (se
 select is(pg_temp.fields($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28',
                                                            '{"model_type": "trend_regression_baseline", "alpha": 1001, "include_dow": null}')$$),
   '{config.trend_regression_baseline.alpha,config.trend_regression_baseline.include_dow}', 'alpha at most 1000; null is no boolean');
-select is(pg_temp.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "lightgbm"}')$$) ->> 'sqlstate',
+select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "lightgbm"}')$$) ->> 'sqlstate',
   'PT400', 'a feature-aware model is a 400 (not served by this slice)');
-select is(pg_temp.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "seasonal_naive", "season_length": 60}')$$),
+select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "seasonal_naive", "season_length": 60}')$$),
   '{"sqlstate": "PT400", "message": "seasonal_naive needs at least 60 observations in the training window, found 28", "errors": null}', 'too little data is a 400');
-select is(pg_temp.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2025-01-01', '2025-12-31', '{"model_type": "naive"}')$$) ->> 'sqlstate',
+select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2025-01-01', '2025-12-31', '{"model_type": "naive"}')$$) ->> 'sqlstate',
   'PT400', 'no sales in the window is a 400');
-select is(pg_temp.error_of($$select api.forecasting_train((select bs from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "naive"}')$$) ->> 'message',
+select is(tests.error_of($$select api.forecasting_train((select bs from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "naive"}')$$) ->> 'message',
   format('Store %s not found', (select bs from t_a)), 'another account''s store is a 404');
-select is(pg_temp.error_of($$select api.forecasting_train((select s from t_a), (select bp from t_a), '2026-01-01', '2026-01-28', '{"model_type": "naive"}')$$) ->> 'sqlstate',
+select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select bp from t_a), '2026-01-01', '2026-01-28', '{"model_type": "naive"}')$$) ->> 'sqlstate',
   'PT404', 'another account''s product is a 404');
 
 -- Prediction's 4xx.
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 select is(pg_temp.fields($$select api.forecasting_predict(0, (select p1 from t_a), 91, null)$$), '{store_id,horizon,model_path}', 'predict''s body: ids, horizon 1..90, model_path');
 select is(pg_temp.fields($$select api.forecasting_predict((select s from t_a), (select p1 from t_a), 0, (select answer ->> 'model_path' from t_naive))$$), '{horizon}', 'horizon 0 is a 422');
-select is(pg_temp.error_of(format('select api.forecasting_predict(%s, %s, 3, %L)', (select s from t_a), (select p1 from t_a), path)) ->> 'sqlstate', 'PT400',
+select is(tests.error_of(format('select api.forecasting_predict(%s, %s, 3, %L)', (select s from t_a), (select p1 from t_a), path)) ->> 'sqlstate', 'PT400',
           format('%s is a 400, never a file read', path))
   from unnest(array['/etc/passwd', '../../etc/passwd.joblib', 'artifacts/models/model_' || substring((select answer ->> 'model_path' from t_naive) from 'model_([0-9a-f]{12})') || '.pkl',
                     '/srv/' || (select answer ->> 'model_path' from t_naive), 'artifacts/models/../models/model_0123456789ab.joblib',
                     'artifacts/models/model_0123456789AB.joblib']) path;
-select is(pg_temp.error_of(format('select api.forecasting_predict(%s, %s, 3, %L)', (select s from t_a), (select p1 from t_a), './' || (select answer ->> 'model_path' from t_naive))) , null,
+select is(tests.error_of(format('select api.forecasting_predict(%s, %s, 3, %L)', (select s from t_a), (select p1 from t_a), './' || (select answer ->> 'model_path' from t_naive))) , null,
   'upstream''s ./ prefix names the same artifact');
-select is(pg_temp.error_of($$select api.forecasting_predict((select s from t_a), (select p1 from t_a), 3, 'artifacts/models/model_0123456789ab.joblib')$$),
+select is(tests.error_of($$select api.forecasting_predict((select s from t_a), (select p1 from t_a), 3, 'artifacts/models/model_0123456789ab.joblib')$$),
   '{"sqlstate": "PT404", "message": "Model artifact not found: artifacts/models/model_0123456789ab.joblib", "errors": null}', 'an unknown key is a 404');
-select is(pg_temp.error_of($$select api.forecasting_predict((select s from t_a), (select p2 from t_a), 3, (select answer ->> 'model_path' from t_naive))$$) ->> 'sqlstate',
+select is(tests.error_of($$select api.forecasting_predict((select s from t_a), (select p2 from t_a), 3, (select answer ->> 'model_path' from t_naive))$$) ->> 'sqlstate',
   'PT400', 'a model trained for another product is a 400');
-select pg_temp.as_member((select b from t_ids), 'admin');
-select is(pg_temp.error_of($$select api.forecasting_predict((select s from t_a), (select p1 from t_a), 3, (select answer ->> 'model_path' from t_naive))$$) ->> 'sqlstate',
+select tests.as_member((select b from t_ids), 'admin');
+select is(tests.error_of($$select api.forecasting_predict((select s from t_a), (select p1 from t_a), 3, (select answer ->> 'model_path' from t_naive))$$) ->> 'sqlstate',
   'PT404', 'another account''s model_path is a 404');
 select is_empty($$select 1 from forecast_models.artifacts where account_id = (select a from t_ids)$$, 'another account reads none of A''s artifacts');
 select throws_ok($$insert into forecast_models.artifacts (account_id, artifact_key, model_type, store_id, product_id, config, config_hash, train_start_date, train_end_date, n_observations, content, sha256, size_bytes)
                    values ((select a from t_ids), '0123456789ab', 'naive', 1, 1, '{}', 'x', '2026-01-01', '2026-01-02', 1, '\x00', repeat('0', 64), 1)$$,
   '42501', null, 'nor writes an artifact into A''s account');
-select pg_temp.as_member((select a from t_ids), 'admin');
+select tests.as_member((select a from t_ids), 'admin');
 select throws_ok($$update forecast_models.artifacts set content = '\x00'$$, '42501', null, 'nobody updates an artifact (no grant, no policy)');
 
 -- ── Registry: runs ─────────────────────────────────────────────────────────────────────────────
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 select throws_ok($$select api.registry_create_run('naive', '{}', '2026-01-01', '2026-01-28', 1, 1)$$, '42501', null, 'a viewer cannot create a run');
-select pg_temp.as_member((select a from t_ids), 'admin');
+select tests.as_member((select a from t_ids), 'admin');
 insert into t_runs select 'first', r ->> 'run_id', r
   from api.registry_create_run('naive', '{"model_type": "naive", "window": [1, 2.5], "a": "x"}', '2026-01-01', '2026-01-28', (select s from t_a), (select p1 from t_a),
                                agent_context => '{"agent_id": "ag-1"}', git_sha => 'abc123', runtime_info_extras => '{"postgresql_version": "mine", "feature_frame_version": 1}') r;
@@ -223,7 +203,7 @@ select is((select answer ->> 'model_family' from t_runs where name = 'ridge'), '
 select is(pg_temp.fields($$select api.registry_create_run('', '[]', '2026-02-01', '2026-01-01', 0, null, agent_context => '{"agent": 1}', git_sha => repeat('a', 41))$$),
   '{model_type,model_config,data_window_end,store_id,product_id,agent_context.agent,git_sha}', 'every problem of a run body at once (422)');
 
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 select is((select (r ->> 'total')::integer from api.registry_list_runs() r), 3, 'a member lists the account''s runs');
 select is((select jsonb_path_query_array(r, '$.runs[*].run_id') from api.registry_list_runs(page_size => 2) r),
   (select jsonb_agg(run_id order by array_position(array['ridge', 'second'], name)) from t_runs where name <> 'first'),
@@ -236,14 +216,14 @@ select is((select jsonb_path_query_array(r, '$.runs[*].run_id') from api.registr
 select is((select (r ->> 'total')::integer from api.registry_list_runs(model_type => 'naive', product_id => (select p1 from t_a)) r), 2, 'filters');
 select is(pg_temp.fields($$select api.registry_list_runs(page => 0, page_size => 101, status => 'done')$$), '{page,page_size,status}', 'page, page_size and status are checked (422)');
 select is((select api.registry_get_run(run_id) ->> 'run_id' from t_runs where name = 'first'), (select run_id from t_runs where name = 'first'), 'get one run');
-select is(pg_temp.error_of($$select api.registry_get_run('0123456789abcdef0123456789abcdef')$$) ->> 'sqlstate', 'PT404', 'an unknown run is a 404');
+select is(tests.error_of($$select api.registry_get_run('0123456789abcdef0123456789abcdef')$$) ->> 'sqlstate', 'PT404', 'an unknown run is a 404');
 select throws_ok(format('select api.registry_update_run(%L, status => ''running'')', (select run_id from t_runs where name = 'first')), '42501', null, 'a viewer cannot update a run');
 
 -- The status machine.
-select pg_temp.as_member((select a from t_ids), 'admin');
-select is(pg_temp.error_of(format('select api.registry_update_run(%L, status => ''success'')', (select run_id from t_runs where name = 'first'))),
+select tests.as_member((select a from t_ids), 'admin');
+select is(tests.error_of(format('select api.registry_update_run(%L, status => ''success'')', (select run_id from t_runs where name = 'first'))),
   '{"sqlstate": "PT400", "message": "Invalid status transition: pending -> success", "errors": null}', 'pending → success is a 400');
-select is(pg_temp.error_of(format('select api.registry_update_run(%L, status => ''pending'')', (select run_id from t_runs where name = 'first'))) ->> 'sqlstate',
+select is(tests.error_of(format('select api.registry_update_run(%L, status => ''pending'')', (select run_id from t_runs where name = 'first'))) ->> 'sqlstate',
   'PT400', 'staying pending is no transition');
 select is(pg_temp.fields(format('select api.registry_update_run(%L, status => ''done'', metrics => ''[1]'', artifact_hash => ''xyz'', artifact_size_bytes => -1)', (select run_id from t_runs where name = 'first'))),
   '{status,metrics,artifact_hash,artifact_size_bytes}', 'a PATCH body''s problems (422)');
@@ -251,9 +231,9 @@ select is((select r ->> 'status' from api.registry_update_run((select run_id fro
 select ok((select r ->> 'started_at' is not null and r ->> 'completed_at' is null from api.registry_get_run((select run_id from t_runs where name = 'first')) r),
   'running stamps started_at');
 -- The artifact of a run: only the caller's own, by upstream's path shape.
-select is(pg_temp.error_of(format('select api.registry_update_run(%L, artifact_uri => %L)', (select run_id from t_runs where name = 'first'), '/tmp/model.joblib')) ->> 'sqlstate',
+select is(tests.error_of(format('select api.registry_update_run(%L, artifact_uri => %L)', (select run_id from t_runs where name = 'first'), '/tmp/model.joblib')) ->> 'sqlstate',
   'PT400', 'an artifact_uri of another shape is a 400');
-select is(pg_temp.error_of(format('select api.registry_update_run(%L, artifact_uri => %L)', (select run_id from t_runs where name = 'first'), 'artifacts/models/model_0123456789ab.joblib')) ->> 'sqlstate',
+select is(tests.error_of(format('select api.registry_update_run(%L, artifact_uri => %L)', (select run_id from t_runs where name = 'first'), 'artifacts/models/model_0123456789ab.joblib')) ->> 'sqlstate',
   'PT404', 'an unknown artifact is a 404');
 update t_runs set answer = api.registry_update_run(run_id, status => 'success', metrics => '{"mae": 1.5, "wape": 10, "note": "x"}',
                                                    artifact_uri => (select answer ->> 'model_path' from t_naive))
@@ -264,32 +244,32 @@ select is((select jsonb_build_array(answer -> 'artifact_hash', answer -> 'artifa
   (select jsonb_build_array(a.sha256, a.size_bytes, forecast_models.artifact_path(a.artifact_key)) from forecast_models.artifacts a
     where forecast_models.artifact_path(a.artifact_key) = (select answer ->> 'model_path' from t_naive)),
   'the artifact''s hash and size are taken from its row');
-select is(pg_temp.error_of(format('select api.registry_update_run(%L, status => ''running'')', (select run_id from t_runs where name = 'first'))) ->> 'message',
+select is(tests.error_of(format('select api.registry_update_run(%L, status => ''running'')', (select run_id from t_runs where name = 'first'))) ->> 'message',
   'Invalid status transition: success -> running', 'success → running is a 400');
 
 -- Verify.
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 select is((select api.registry_verify_run(run_id) from t_runs where name = 'first'),
   (select jsonb_build_object('verified', true, 'run_id', run_id, 'artifact_uri', answer ->> 'artifact_uri', 'stored_hash', answer ->> 'artifact_hash',
                              'computed_hash', answer ->> 'artifact_hash') from t_runs where name = 'first'), 'verify recomputes the SHA-256: verified');
-select is(pg_temp.error_of(format('select api.registry_verify_run(%L)', (select run_id from t_runs where name = 'second'))),
+select is(tests.error_of(format('select api.registry_verify_run(%L)', (select run_id from t_runs where name = 'second'))),
   format('{"sqlstate": "PT400", "message": "Run %s has no artifact_uri", "errors": null}', (select run_id from t_runs where name = 'second'))::jsonb, 'no artifact_uri is a 400');
-select is(pg_temp.error_of($$select api.registry_verify_run('nope')$$) ->> 'sqlstate', 'PT404', 'verify of an unknown run is a 404');
+select is(tests.error_of($$select api.registry_verify_run('nope')$$) ->> 'sqlstate', 'PT404', 'verify of an unknown run is a 404');
 -- Tamper with the bytes (as the database owner could): verify and predict notice.
 select tests.clear_authentication();
 update forecast_models.artifacts set content = content || '\x20'::bytea
  where forecast_models.artifact_path(artifact_key) = (select answer ->> 'model_path' from t_naive);
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 select is((select api.registry_verify_run(run_id) -> 'verified' from t_runs where name = 'first'), 'false', 'changed bytes: verified false');
 select ok((select api.registry_verify_run(run_id) ->> 'error' like 'Hash mismatch: stored %' from t_runs where name = 'first'), '… with the error');
-select is(pg_temp.error_of($$select api.forecasting_predict((select s from t_a), (select p1 from t_a), 3, (select answer ->> 'model_path' from t_naive))$$) ->> 'sqlstate',
+select is(tests.error_of($$select api.forecasting_predict((select s from t_a), (select p1 from t_a), 3, (select answer ->> 'model_path' from t_naive))$$) ->> 'sqlstate',
   'PT409', 'predict refuses an artifact whose bytes changed (409)');
 
 -- ── Registry: aliases ──────────────────────────────────────────────────────────────────────────
 select throws_ok($$select api.registry_create_alias('prod', (select run_id from t_runs where name = 'first'))$$, '42501', null, 'a viewer cannot create an alias');
-select pg_temp.as_member((select a from t_ids), 'admin');
-select is(pg_temp.error_of($$select api.registry_create_alias('prod', (select run_id from t_runs where name = 'second'))$$) ->> 'sqlstate', 'PT400', 'an alias onto a pending run is a 400');
-select is(pg_temp.error_of($$select api.registry_create_alias('prod', '0123456789abcdef0123456789abcdef')$$) ->> 'sqlstate', 'PT400', 'an alias onto a missing run is a 400');
+select tests.as_member((select a from t_ids), 'admin');
+select is(tests.error_of($$select api.registry_create_alias('prod', (select run_id from t_runs where name = 'second'))$$) ->> 'sqlstate', 'PT400', 'an alias onto a pending run is a 400');
+select is(tests.error_of($$select api.registry_create_alias('prod', '0123456789abcdef0123456789abcdef')$$) ->> 'sqlstate', 'PT400', 'an alias onto a missing run is a 400');
 select is(pg_temp.fields($$select api.registry_create_alias('Prod!', null, repeat('d', 501))$$), '{alias_name,run_id,description}', 'alias body problems (422)');
 select is((select r - 'created_at' - 'updated_at' from api.registry_create_alias('prod', (select run_id from t_runs where name = 'first'), 'live') r),
   (select jsonb_build_object('alias_name', 'prod', 'run_id', run_id, 'run_status', 'success', 'model_type', 'naive', 'description', 'live') from t_runs where name = 'first'),
@@ -301,10 +281,10 @@ select api.registry_update_run((select run_id from t_runs where name = 'second')
 select is((select r - 'created_at' - 'updated_at' from api.registry_create_alias('prod', (select run_id from t_runs where name = 'second')) r),
   (select jsonb_build_object('alias_name', 'prod', 'run_id', run_id, 'run_status', 'success', 'model_type', 'naive', 'description', 'live') from t_runs where name = 'second'),
   'repointing keeps the description');
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 select is((select jsonb_path_query_array(api.registry_list_aliases(), '$[*].alias_name')), '["prod"]', 'a member lists the aliases');
 select is(api.registry_get_alias('prod') ->> 'run_id', (select run_id from t_runs where name = 'second'), 'get an alias');
-select is(pg_temp.error_of($$select api.registry_get_alias('staging')$$) ->> 'sqlstate', 'PT404', 'an unknown alias is a 404');
+select is(tests.error_of($$select api.registry_get_alias('staging')$$) ->> 'sqlstate', 'PT404', 'an unknown alias is a 404');
 select throws_ok($$select api.registry_delete_alias('prod')$$, '42501', null, 'a viewer cannot delete an alias');
 
 -- ── Registry: compare ──────────────────────────────────────────────────────────────────────────
@@ -315,35 +295,35 @@ select is((select api.registry_compare_runs((select run_id from t_runs where nam
   '{"mae": {"a": 1.5, "b": 1.0, "diff": -0.5}, "wape": {"a": 10}, "rmse": {"b": 2}, "note": {"a": "x"}}', 'metrics_diff: b − a where both are numbers');
 select is((select api.registry_compare_runs((select run_id from t_runs where name = 'first'), (select run_id from t_runs where name = 'first')) -> 'config_diff'),
   '{}', 'a run equals itself');
-select is(pg_temp.error_of($$select api.registry_compare_runs((select run_id from t_runs where name = 'first'), 'nope')$$) ->> 'sqlstate', 'PT404', 'compare with a missing run is a 404');
+select is(tests.error_of($$select api.registry_compare_runs((select run_id from t_runs where name = 'first'), 'nope')$$) ->> 'sqlstate', 'PT404', 'compare with a missing run is a 404');
 
 -- ── Two tenants ────────────────────────────────────────────────────────────────────────────────
-select pg_temp.as_member((select b from t_ids), 'admin');
+select tests.as_member((select b from t_ids), 'admin');
 select is((select (r ->> 'total')::integer from api.registry_list_runs() r), 0, 'another account lists none of A''s runs');
-select is(pg_temp.error_of($$select api.registry_get_run((select run_id from t_runs where name = 'first'))$$) ->> 'sqlstate', 'PT404', '… cannot read one');
-select is(pg_temp.error_of($$select api.registry_update_run((select run_id from t_runs where name = 'second'), status => 'archived')$$) ->> 'sqlstate', 'PT404', '… nor update one');
-select is(pg_temp.error_of($$select api.registry_verify_run((select run_id from t_runs where name = 'first'))$$) ->> 'sqlstate', 'PT404', '… nor verify one');
-select is(pg_temp.error_of($$select api.registry_compare_runs((select run_id from t_runs where name = 'first'), (select run_id from t_runs where name = 'second'))$$) ->> 'sqlstate', 'PT404', '… nor compare them');
-select is(pg_temp.error_of($$select api.registry_create_alias('prod', (select run_id from t_runs where name = 'first'))$$) ->> 'sqlstate', 'PT400', '… nor point an alias at one');
+select is(tests.error_of($$select api.registry_get_run((select run_id from t_runs where name = 'first'))$$) ->> 'sqlstate', 'PT404', '… cannot read one');
+select is(tests.error_of($$select api.registry_update_run((select run_id from t_runs where name = 'second'), status => 'archived')$$) ->> 'sqlstate', 'PT404', '… nor update one');
+select is(tests.error_of($$select api.registry_verify_run((select run_id from t_runs where name = 'first'))$$) ->> 'sqlstate', 'PT404', '… nor verify one');
+select is(tests.error_of($$select api.registry_compare_runs((select run_id from t_runs where name = 'first'), (select run_id from t_runs where name = 'second'))$$) ->> 'sqlstate', 'PT404', '… nor compare them');
+select is(tests.error_of($$select api.registry_create_alias('prod', (select run_id from t_runs where name = 'first'))$$) ->> 'sqlstate', 'PT400', '… nor point an alias at one');
 select is(api.registry_list_aliases(), '[]', '… and sees none of A''s aliases');
-select is(pg_temp.error_of($$select api.registry_delete_alias('prod')$$) ->> 'sqlstate', 'PT404', '… nor deletes them');
+select is(tests.error_of($$select api.registry_delete_alias('prod')$$) ->> 'sqlstate', 'PT404', '… nor deletes them');
 insert into t_runs select 'b', r ->> 'run_id', r from api.registry_create_run('naive', '{}', '2026-01-01', '2026-01-28', (select bs from t_a), (select bp from t_a)) r;
-select is(pg_temp.error_of(format('select api.registry_update_run(%L, artifact_uri => %L)', (select run_id from t_runs where name = 'b'), (select answer ->> 'model_path' from t_naive))) ->> 'sqlstate',
+select is(tests.error_of(format('select api.registry_update_run(%L, artifact_uri => %L)', (select run_id from t_runs where name = 'b'), (select answer ->> 'model_path' from t_naive))) ->> 'sqlstate',
   'PT404', 'A''s artifact is not B''s to name (404)');
 select is_empty($$select 1 from forecast_models.runs where account_id = (select a from t_ids) union all select 1 from forecast_models.aliases where account_id = (select a from t_ids)$$,
   'RLS: B''s tables show none of A''s rows');
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 select throws_ok($$insert into forecast_models.runs (account_id, run_id, model_type, model_config, config_hash, data_window_start, data_window_end, store_id, product_id)
                    values ((select a from t_ids), repeat('a', 32), 'naive', '{}', repeat('0', 16), '2026-01-01', '2026-01-02', 1, 1)$$,
   '42501', null, 'RLS: a viewer cannot write runs directly');
 
 -- Delete the alias (admin): 204, then 404.
-select pg_temp.as_member((select a from t_ids), 'admin');
+select tests.as_member((select a from t_ids), 'admin');
 select is(api.registry_delete_alias('prod'), null, 'delete an alias');
 select is(pg_temp.status(), '204', '… answered 204');
-select is(pg_temp.error_of($$select api.registry_delete_alias('prod')$$) ->> 'sqlstate', 'PT404', 'deleting it again is a 404');
+select is(tests.error_of($$select api.registry_delete_alias('prod')$$) ->> 'sqlstate', 'PT404', 'deleting it again is a 404');
 select is((select r ->> 'status' from api.registry_update_run((select run_id from t_runs where name = 'first'), status => 'archived') r), 'archived', 'success → archived');
-select is(pg_temp.error_of(format('select api.registry_update_run(%L, status => ''running'')', (select run_id from t_runs where name = 'first'))) ->> 'message',
+select is(tests.error_of(format('select api.registry_update_run(%L, status => ''running'')', (select run_id from t_runs where name = 'first'))) ->> 'message',
   'Invalid status transition: archived -> running', 'archived is terminal');
 
 -- ── Metrics ────────────────────────────────────────────────────────────────────────────────────
@@ -352,7 +332,7 @@ select ok(abs(forecast_models.smape('{3,0,5,2}', '{2,0,7,2}') - 100 * (2.0 / 5 +
 select is(forecast_models.wape('{3,0,5,2}', '{2,0,7,2}'), 30::double precision, 'WAPE: 100 · Σ|A − F| / Σ|A|');
 select is(forecast_models.wape('{0,0}', '{1,0}'), 'Infinity'::double precision, 'WAPE of zero actuals is +Infinity');
 select is(forecast_models.mae('{}', '{}')::text, 'NaN', 'empty arrays give NaN');
-select is(pg_temp.error_of($$select forecast_models.mae('{1,2}', '{1}')$$) ->> 'sqlstate', '22023', 'arrays of different lengths are refused');
+select is(tests.error_of($$select forecast_models.mae('{1,2}', '{1}')$$) ->> 'sqlstate', '22023', 'arrays of different lengths are refused');
 
 -- ── Without PL/Python ──────────────────────────────────────────────────────────────────────────
 -- As on a server without plpython3u, where ridge.sql creates no function (undone by the rollback).
@@ -360,12 +340,12 @@ create temp table t_ridge_before as select pg_temp.values_of(pg_temp.predict('ri
 grant select on t_ridge_before to authenticated;
 select tests.clear_authentication();
 drop function forecast_models.ridge_fit(double precision[], integer[], integer[], double precision[], double precision, boolean, boolean);
-select pg_temp.as_member((select a from t_ids), 'admin');
-select is(pg_temp.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "trend_regression_baseline"}')$$) ->> 'sqlstate',
+select tests.as_member((select a from t_ids), 'admin');
+select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "trend_regression_baseline"}')$$) ->> 'sqlstate',
   'PT400', 'without PL/Python trend_regression_baseline is a 400 …');
-select ok(pg_temp.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "trend_regression_baseline"}')$$) ->> 'message'
+select ok(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "trend_regression_baseline"}')$$) ->> 'message'
             like '%needs PL/Python (the plpython3u extension, with numpy)%', '… naming what is missing');
-select is(pg_temp.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "moving_average"}')$$), null,
+select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "moving_average"}')$$), null,
   '… while the SQL baselines still train');
 select is(pg_temp.values_of(pg_temp.predict('ridge_default', 2)), (select v from t_ridge_before), '… and a trained ridge still predicts (in SQL), the same');
 
