@@ -9,25 +9,6 @@ select plan(97);
 create temp table t_ids as select
   'f0000000-0000-4000-8000-00000000000a'::uuid as a, 'f0000000-0000-4000-8000-00000000000b'::uuid as b;
 grant select on t_ids to authenticated, service_role;
-create function pg_temp.as_member(account uuid, app_role text) returns void language plpgsql as $$
-begin
-  perform tests.clear_authentication();
-  perform tests.authenticate_as('authenticated', gen_random_uuid(), account, app_role);
-end $$;
--- What a call raised: {sqlstate, message, errors (the detail's, as the gateway renders them)}.
-create function pg_temp.error_of(call text) returns jsonb language plpgsql as $$
-declare
-  state text;
-  message text;
-  detail text;
-begin
-  execute call;
-  return null;
-exception when others then
-  get stacked diagnostics state = returned_sqlstate, message = message_text, detail = pg_exception_detail;
-  return jsonb_build_object('sqlstate', state, 'message', message,
-                            'errors', case when detail like '{%' then detail::jsonb -> 'errors' end);
-end $$;
 grant execute on all functions in schema pg_temp to authenticated, service_role;
 
 -- Account A: two stores (S2 created before S1, so the default order by code is not the id order),
@@ -47,9 +28,9 @@ create temp table t_a as select
 grant select on t_b_product, t_a to authenticated;
 
 -- ── Ingest ─────────────────────────────────────────────────────────────────────────────────────
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 select throws_ok($$select api.ingest_sales_daily('[]')$$, '42501', null, 'a viewer cannot ingest');
-select pg_temp.as_member((select a from t_ids), 'admin');
+select tests.as_member((select a from t_ids), 'admin');
 create temp table t_batch as select '[
   {"store_code": "S1", "sku": "P1", "date": "2026-01-01", "quantity": 10, "unit_price": 2.00},
   {"store_code": "S1", "sku": "P2", "date": "2026-01-01", "quantity": 5, "unit_price": 3.00},
@@ -102,7 +83,7 @@ create temp table t_mixed as select '[
   {"store_code": "S2", "sku": "P9", "date": "1999-01-01", "quantity": 1, "unit_price": 1},
   {"store_code": "S2", "sku": "P2", "date": "2026-02-01", "quantity": 2, "unit_price": 1}]'::jsonb as body;
 grant select on t_mixed to authenticated;
-select is(pg_temp.error_of($$select api.ingest_sales_daily((select body from t_mixed), all_or_nothing => true)$$) -> 'errors',
+select is(tests.error_of($$select api.ingest_sales_daily((select body from t_mixed), all_or_nothing => true)$$) -> 'errors',
   '[{"field": "records.1.store_code", "message": "Store code S9 not found", "type": "unknown_store"},
     {"field": "records.2.sku", "message": "SKU P9 not found", "type": "unknown_product"},
     {"field": "records.3.date", "message": "Date 2099-01-01 is not in the calendar (2015-01-01 to 2040-12-31)", "type": "unknown_date"},
@@ -134,7 +115,7 @@ select is(api.ingest_sales_daily('[{"store_code": "S1", "sku": "P1", "date": "20
             -> 'processed_count', '1', 'all_or_nothing writes a batch whose every row resolves');
 
 -- A malformed batch is a 422 listing every problem, Pydantic-style; nothing is written.
-select is(pg_temp.error_of($$select api.ingest_sales_daily('[
+select is(tests.error_of($$select api.ingest_sales_daily('[
     {"store_code": "S1", "sku": "P1", "date": "2026-03-01", "quantity": -1, "unit_price": 1},
     {"store_code": "S1", "date": "2026-03-01", "quantity": 1, "unit_price": 1},
     {"store_code": "S1", "sku": "P1", "date": "2026-03-01", "quantity": 1, "unit_price": 1.234},
@@ -150,14 +131,14 @@ select is(pg_temp.error_of($$select api.ingest_sales_daily('[
     {"field": "records.5", "message": "Input should be a valid object", "type": "model_type"}]}',
   'a malformed batch is a 422 naming every field at fault (an unknown store is not one of them)');
 select is((select count(*)::int from forecast.sales_daily where date = '2026-03-01'), 0, '… and nothing of it is written');
-select is(pg_temp.error_of($$select api.ingest_sales_daily('[]')$$) -> 'errors',
+select is(tests.error_of($$select api.ingest_sales_daily('[]')$$) -> 'errors',
   '[{"field": "records", "message": "List should have at least 1 item after validation, not 0", "type": "too_short"}]', 'records: [] is a 422');
-select is(pg_temp.error_of(format('select api.ingest_sales_daily(%L)', (select jsonb_agg(jsonb_build_object('store_code', 'S1', 'sku', 'P1',
+select is(tests.error_of(format('select api.ingest_sales_daily(%L)', (select jsonb_agg(jsonb_build_object('store_code', 'S1', 'sku', 'P1',
     'date', '2026-01-01', 'quantity', 1, 'unit_price', 1)) from generate_series(1, 10001)))) -> 'errors',
   '[{"field": "records", "message": "List should have at most 10000 items after validation, not 10001", "type": "too_long"}]',
   'a batch over 10,000 rows is a 422');
-select is(pg_temp.error_of($$select api.ingest_sales_daily('{"store_code": "S1"}')$$) #>> '{errors,0,type}', 'list_type', 'records must be a list');
-select is(pg_temp.error_of($$select api.ingest_sales_daily('[{"store_code": "S1", "sku": "P1", "date": "2026-01-01", "quantity": 1, "unit_price": 1}]',
+select is(tests.error_of($$select api.ingest_sales_daily('{"store_code": "S1"}')$$) #>> '{errors,0,type}', 'list_type', 'records must be a list');
+select is(tests.error_of($$select api.ingest_sales_daily('[{"store_code": "S1", "sku": "P1", "date": "2026-01-01", "quantity": 1, "unit_price": 1}]',
                                                             all_or_nothing => null)$$) #>> '{errors,0,field}', 'all_or_nothing', 'all_or_nothing must be a boolean');
 
 -- The fast path (casts) and the slow path (patterns, forecast.sales_row_problems) must agree on
@@ -219,7 +200,7 @@ select is_empty($$select field, value, outcome from t_edge_outcomes where (outco
   'each edge value is accepted or rejected as the contract says');
 select is_empty($$select field, value, outcome, slow_path from t_edge_outcomes where outcome is distinct from slow_path$$,
   'the fast path and the named problems agree on every edge');
-select pg_temp.as_member((select b from t_ids), 'admin');
+select tests.as_member((select b from t_ids), 'admin');
 select is(api.ingest_sales_daily('[{"store_code": "S2", "sku": "P2", "date": "2026-01-01", "quantity": 1, "unit_price": 1}]') #>> '{errors,0,error_code}',
   'UNKNOWN_STORE', 'another account''s stores and products are unknown keys');
 select is((select count(*)::int from forecast.sales_daily where account_id = (select b from t_ids)), 0, '… and nothing is written for them');
@@ -272,7 +253,7 @@ select is((select count(*)::int from forecast.sales_by_product_day where account
 delete from forecast.sales_daily where store_id in (select id from forecast.stores where account_id = (select a from t_ids)) and date = '2020-01-06';
 
 -- ── Dimensions ─────────────────────────────────────────────────────────────────────────────────
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 select is((select array_agg(k order by k) from jsonb_object_keys(api.get_store((select s1 from t_a))) k),
   array['city', 'code', 'created_at', 'id', 'name', 'region', 'store_type', 'updated_at'], 'a store is {id, code, name, region, city, store_type, created_at, updated_at}');
 select is(api.get_store((select s1 from t_a)) ->> 'code', 'S1', '… its code is the store code');
@@ -287,9 +268,9 @@ select is(jsonb_path_query_array(api.list_stores(sort_by => 'password; drop tabl
   '["S1", "S2"]', 'an unknown sort_by or sort_order falls back to the default (code ascending)');
 select is(api.list_stores(search => 'dOwNt') -> 'total', '1', 'search is case-insensitive');
 select is(api.list_stores(search => '0%') -> 'total', '1', '… and % is a literal character');
-select is(pg_temp.error_of($$select api.list_stores(search => 'S')$$) -> 'errors',
+select is(tests.error_of($$select api.list_stores(search => 'S')$$) -> 'errors',
   '[{"field": "search", "message": "String should have at least 2 characters", "type": "string_too_short"}]', 'a one-character search is a 422');
-select is(pg_temp.error_of($$select api.list_products(search => '')$$) #>> '{errors,0,type}', 'string_too_short', '… and so is an empty one, for products too');
+select is(tests.error_of($$select api.list_products(search => '')$$) #>> '{errors,0,type}', 'string_too_short', '… and so is an empty one, for products too');
 select is(api.list_stores(region => 'South', store_type => 'express') -> 'total', '1', 'region and store_type filter');
 select is(jsonb_path_query_array(api.list_stores(page => 2, page_size => 1), '$.stores[*].code'), '["S2"]', 'pages are 1-indexed');
 select is(jsonb_path_query_array(api.list_products(), '$.products[*].sku'), '["P1", "P2"]', 'products are ordered by sku by default');
@@ -298,17 +279,17 @@ select is(api.list_products(category => 'snacks') #>> '{products,0,sku}', 'P2', 
 select is(api.list_products(search => 'p1', brand => 'Acme') -> 'total', '1', 'products search sku, filter brand');
 select throws_ok($$select api.get_store(999999999)$$, 'PT404', 'Store 999999999 not found', 'a missing store is a 404');
 select throws_ok(format('select api.get_product(%s)', (select id from t_b_product)), 'PT404', null, 'another account''s product is a 404');
-select is(pg_temp.error_of($$select api.list_stores(page => 0)$$) -> 'errors',
+select is(tests.error_of($$select api.list_stores(page => 0)$$) -> 'errors',
   '[{"field": "page", "message": "Input should be greater than or equal to 1", "type": "greater_than_equal"}]', 'page 0 is a 422');
-select is(pg_temp.error_of($$select api.list_products(page_size => 101)$$) #>> '{errors,0,type}', 'less_than_equal', 'page_size 101 is a 422');
-select pg_temp.as_member((select a from t_ids), 'admin');
+select is(tests.error_of($$select api.list_products(page_size => 101)$$) #>> '{errors,0,type}', 'less_than_equal', 'page_size 101 is a 422');
+select tests.as_member((select a from t_ids), 'admin');
 update forecast.stores set created_at = '2020-01-01', updated_at = '2020-01-01' where id = (select s2 from t_a);
 update forecast.stores set name = 'Airport' where id = (select s2 from t_a);
 select ok((api.get_store((select s2 from t_a)) ->> 'updated_at')::timestamptz > (api.get_store((select s2 from t_a)) ->> 'created_at')::timestamptz,
   'updated_at follows a change');
 
 -- ── Analytics ──────────────────────────────────────────────────────────────────────────────────
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 select is(api.get_kpis('2026-01-01', '2026-01-31'),
   '{"metrics": {"total_revenue": "42.00", "total_units": 18, "total_transactions": 2, "avg_unit_price": "2.33", "avg_basket_value": "21.00"},
     "start_date": "2026-01-01", "end_date": "2026-01-31", "store_id": null, "product_id": null, "category": null}',
@@ -324,7 +305,7 @@ select throws_ok($$select api.get_kpis('2026-02-01', '2026-01-01')$$, 'PT400', '
 select throws_ok($$select api.get_timeseries('2024-01-01', '2026-01-01')$$, 'PT400', 'Date range (731 days) exceeds maximum allowed (730 days)',
   'over 730 days is a 400 with the spec''s message');
 select lives_ok($$select api.get_timeseries('2024-01-01', '2025-12-31')$$, 'exactly 730 days is allowed');
-select is(pg_temp.error_of($$select api.get_kpis(null, '2026-01-01')$$) #>> '{errors,0,type}', 'missing', 'a missing date is a 422');
+select is(tests.error_of($$select api.get_kpis(null, '2026-01-01')$$) #>> '{errors,0,type}', 'missing', 'a missing date is a 422');
 select is(api.get_timeseries('2026-01-01', '2026-01-07') - 'points',
   '{"granularity": "day", "total_points": 7, "start_date": "2026-01-01", "end_date": "2026-01-07", "store_id": null, "product_id": null, "category": null}',
   'a daily series has every day (total_points), zeros included');
@@ -337,7 +318,7 @@ select is(api.get_timeseries('2025-11-15', '2026-04-01', 'quarter') #>> '{points
 select is(jsonb_path_query_array(api.get_timeseries('2026-01-01', '2026-01-12', 'week'), '$.points[*].period'), '["2025-12-29", "2026-01-05", "2026-01-12"]',
   'weeks start on Monday');
 select is(api.get_timeseries('2026-01-01', '2026-01-01', category => 'snacks') #>> '{points,0,metrics,total_revenue}', '18.00', 'a series for a category');
-select is(pg_temp.error_of($$select api.get_timeseries('2026-01-01', '2026-01-07', 'hour')$$) #>> '{errors,0,type}', 'literal_error',
+select is(tests.error_of($$select api.get_timeseries('2026-01-01', '2026-01-07', 'hour')$$) #>> '{errors,0,type}', 'literal_error',
   'an unknown granularity is a 422');
 select is(api.get_drilldowns('category', '2026-01-01', '2026-01-31') #> '{items}',
   '[{"dimension_value": "beverages", "dimension_id": null, "rank": 1, "revenue_share_pct": "57.14",
@@ -356,21 +337,21 @@ select is(jsonb_path_query_array(api.get_drilldowns('product', '2026-01-01', '20
   '["P1", "P2"]', 'a drilldown by product for one store');
 select is(jsonb_path_query_array(api.get_drilldowns('region', '2026-01-01', '2026-01-31', product_id => (select p2 from t_a)), '$.items[*].dimension_value'),
   '["North"]', '… by region for one product');
-select is(pg_temp.error_of($$select api.get_drilldowns('store', '2026-01-01', '2026-01-31', max_items => 101)$$) #>> '{errors,0,type}', 'less_than_equal',
+select is(tests.error_of($$select api.get_drilldowns('store', '2026-01-01', '2026-01-31', max_items => 101)$$) #>> '{errors,0,type}', 'less_than_equal',
   'max_items over 100 is a 422');
-select is(pg_temp.error_of($$select api.get_drilldowns('color', '2026-01-01', '2026-01-31')$$) #>> '{errors,0,type}', 'literal_error', 'an unknown dimension is a 422');
+select is(tests.error_of($$select api.get_drilldowns('color', '2026-01-01', '2026-01-31')$$) #>> '{errors,0,type}', 'literal_error', 'an unknown dimension is a 422');
 select is(api.get_inventory_status(), '{"items": [], "total_items": 0, "store_id": null, "product_id": null}', 'no snapshots: {items: [], total_items: 0} (never a 404)');
 reset role;
 insert into forecast.inventory_snapshot_daily (account_id, store_id, product_id, date, on_hand_qty)
   select a, s.id, p.id, d, 10 + extract(day from d)::int from t_ids, forecast.stores s, forecast.products p, generate_series(date '2026-01-01', date '2026-01-03', interval '1 day') d
    where s.account_id = a and p.account_id = a;
-select pg_temp.as_member((select a from t_ids), 'viewer');
+select tests.as_member((select a from t_ids), 'viewer');
 select is(jsonb_path_query_array(api.get_inventory_status(), '$.items[*].on_hand_qty'), '[13, 13, 13, 13]', 'the latest snapshot per store and product');
 select is(api.get_inventory_status(store_id => (select s1 from t_a)) - 'items',
   format('{"total_items": 2, "store_id": %s, "product_id": null}', (select s1 from t_a))::jsonb, '… filtered by store, with total_items');
 select is(api.get_inventory_status("limit" => 1) -> 'total_items', '4', '`limit` caps the items, never total_items');
 
-select pg_temp.as_member((select b from t_ids), 'viewer');
+select tests.as_member((select b from t_ids), 'viewer');
 select is((api.get_kpis('2026-01-01', '2026-01-31') #>> '{metrics,total_transactions}')::int, 0, 'another account sees none of A''s sales');
 select is(api.get_drilldowns('store', '2026-01-01', '2026-01-31') -> 'total_items', '0', '… in no drilldown');
 select is(api.get_inventory_status() -> 'total_items', '0', '… nor its inventory');

@@ -8,24 +8,6 @@ create temp table t_ids as select
   'f0000000-0000-4000-8000-0000000000c1'::uuid as x, 'f0000000-0000-4000-8000-0000000000c2'::uuid as y,
   'f0000000-0000-4000-8000-0000000000e0'::uuid as empty_account;
 grant select on t_ids to authenticated, service_role;
-create function pg_temp.as_member(account uuid, app_role text) returns void language plpgsql as $$
-begin
-  perform tests.clear_authentication();
-  perform tests.authenticate_as('authenticated', gen_random_uuid(), account, app_role);
-end $$;
-create function pg_temp.error_of(call text) returns jsonb language plpgsql as $$
-declare
-  state text;
-  message text;
-  detail text;
-begin
-  execute call;
-  return null;
-exception when others then
-  get stacked diagnostics state = returned_sqlstate, message = message_text, detail = pg_exception_detail;
-  return jsonb_build_object('sqlstate', state, 'message', message,
-                            'errors', case when detail like '{%' then detail::jsonb -> 'errors' end);
-end $$;
 grant execute on all functions in schema pg_temp to authenticated, service_role;
 create temp table t_runs (run int, rows jsonb);
 grant insert, select on t_runs to authenticated;
@@ -47,7 +29,7 @@ select results_eq($$select method || ' ' || path from gateway.routes where unit 
            ('POST /seeder/generate'), ('POST /seeder/phase2-enrichment'), ('POST /seeder/verify')$$, 'the seeder''s routes and /health/ready are served');
 
 -- ── Scenarios and generate ─────────────────────────────────────────────────────────────────────
-select pg_temp.as_member((select x from t_ids), 'viewer');
+select tests.as_member((select x from t_ids), 'viewer');
 select is(jsonb_path_query_array(api.seeder_scenarios(), '$[*].name'),
   '["retail_standard", "holiday_rush", "high_variance", "stockout_heavy", "new_launches", "sparse", "demo_minimal", "showcase_rich"]',
   'GET /seeder/scenarios lists the contract''s eight presets');
@@ -56,14 +38,14 @@ select is_empty($$select s from jsonb_array_elements(api.seeder_scenarios()) s
   '… each with name, description, stores, products, start_date and end_date');
 select throws_ok($$select api.seeder_generate(scenario => 'demo_minimal')$$, '42501', null, 'a viewer cannot generate');
 
-select pg_temp.as_member((select x from t_ids), 'admin');
-select is(pg_temp.error_of($$select api.seeder_generate(seed => -1)$$) -> 'errors',
+select tests.as_member((select x from t_ids), 'admin');
+select is(tests.error_of($$select api.seeder_generate(seed => -1)$$) -> 'errors',
   '[{"field": "seed", "message": "Input should be greater than or equal to 0", "type": "greater_than_equal"}]', 'seed -1 is a 422');
-select is(pg_temp.error_of($$select api.seeder_generate(sparsity => 1.5)$$) -> 'errors',
+select is(tests.error_of($$select api.seeder_generate(sparsity => 1.5)$$) -> 'errors',
   '[{"field": "sparsity", "message": "Input should be less than or equal to 1", "type": "less_than_equal"}]', 'the scalar sparsity is at most 1');
-select is(pg_temp.error_of($$select api.seeder_generate(overrides => '{"sparsity": 0.95}')$$) -> 'errors',
+select is(tests.error_of($$select api.seeder_generate(overrides => '{"sparsity": 0.95}')$$) -> 'errors',
   '[{"field": "overrides.sparsity", "message": "Input should be less than or equal to 0.9", "type": "less_than_equal"}]', '… the override''s at most 0.9');
-select is(pg_temp.error_of($$select api.seeder_generate(scenario => 'beach_party', stores => 0,
+select is(tests.error_of($$select api.seeder_generate(scenario => 'beach_party', stores => 0,
                                                           overrides => '{"colour": 1, "products": 2.5, "noise_sigma": 0.9}')$$) -> 'errors',
   '[{"field": "scenario", "type": "enum", "message": "Input should be ''retail_standard'', ''holiday_rush'', ''high_variance'', ''stockout_heavy'', ''new_launches'', ''sparse'', ''demo_minimal'', ''showcase_rich''"},
     {"field": "stores", "type": "greater_than_equal", "message": "Input should be greater than or equal to 1"},
@@ -71,7 +53,7 @@ select is(pg_temp.error_of($$select api.seeder_generate(scenario => 'beach_party
     {"field": "overrides.noise_sigma", "type": "less_than_equal", "message": "Input should be less than or equal to 0.5"},
     {"field": "overrides.products", "type": "int_type", "message": "Input should be a valid integer"}]',
   'every problem of a generate body at once: unknown scenario, bounds, unknown knob, knob out of range, knob of the wrong type');
-select is(pg_temp.error_of($$select api.seeder_generate(start_date => '2026-03-01', end_date => '2026-02-01')$$) #>> '{errors,0,field}', 'end_date',
+select is(tests.error_of($$select api.seeder_generate(start_date => '2026-03-01', end_date => '2026-02-01')$$) #>> '{errors,0,field}', 'end_date',
   'end_date before start_date is a 422');
 select throws_ok($$select api.seeder_generate(stores => 100, products => 500, end_date => '2026-06-30', overrides => '{"window_days": 365}')$$, 'PT422', null,
   'a data set too big for one request is refused up front');
@@ -122,10 +104,10 @@ select is(api.seeder_status() ->> 'date_range_end', '2025-01-31', '… extending
 select is_empty($$select * from t_kept k where not exists (select from forecast.sales_daily s where (s.store_id, s.product_id, s.date, s.quantity)
                                                           = (k.store_id, k.product_id, k.date, k.quantity))$$,
   '… and never overwrites a day that had sales');
-select is(pg_temp.error_of($$select api.seeder_append('2025-03-01', '2025-02-01')$$) #>> '{errors,0,field}', 'end_date', 'append: end before start is a 422');
-select is(pg_temp.error_of($$select api.seeder_append('2025-03-01', '2025-04-01', seed => -1)$$) #>> '{errors,0,type}', 'greater_than_equal',
+select is(tests.error_of($$select api.seeder_append('2025-03-01', '2025-02-01')$$) #>> '{errors,0,field}', 'end_date', 'append: end before start is a 422');
+select is(tests.error_of($$select api.seeder_append('2025-03-01', '2025-04-01', seed => -1)$$) #>> '{errors,0,type}', 'greater_than_equal',
   'append: seed -1 is a 422');
-select is(pg_temp.error_of($$select api.seeder_append(null, '2025-04-01')$$) #>> '{errors,0,type}', 'missing', 'append: the dates are required');
+select is(tests.error_of($$select api.seeder_append(null, '2025-04-01')$$) #>> '{errors,0,type}', 'missing', 'append: the dates are required');
 
 -- ── Verify ─────────────────────────────────────────────────────────────────────────────────────
 create temp table t_verify as select api.seeder_verify() as answer;
@@ -139,7 +121,7 @@ select is_empty($$select c from t_verify, jsonb_array_elements(answer -> 'checks
   '… each {name, status passed|warning|failed, message}');
 reset role;
 update forecast.sales_by_day set revenue = revenue + 1 where account_id = (select x from t_ids) and date = '2024-12-31';
-select pg_temp.as_member((select x from t_ids), 'viewer');
+select tests.as_member((select x from t_ids), 'viewer');
 select is(jsonb_path_query_first(api.seeder_verify(), '$.checks[*] ? (@.name == "rollups_match_sales").status'), '"failed"',
   'a rollup that does not add up fails verify');
 select is(api.seeder_verify() -> 'passed', 'false', '… and so does verify');
@@ -147,8 +129,8 @@ reset role;
 update forecast.sales_by_day set revenue = revenue - 1 where account_id = (select x from t_ids) and date = '2024-12-31';
 
 -- ── Phase 2 ────────────────────────────────────────────────────────────────────────────────────
-select pg_temp.as_member((select x from t_ids), 'admin');
-select is(pg_temp.error_of($$select api.seeder_phase2_enrichment(seed => -1, returns_probability => 1.5)$$) -> 'errors',
+select tests.as_member((select x from t_ids), 'admin');
+select is(tests.error_of($$select api.seeder_phase2_enrichment(seed => -1, returns_probability => 1.5)$$) -> 'errors',
   '[{"field": "seed", "type": "greater_than_equal", "message": "Input should be greater than or equal to 0"},
     {"field": "returns_probability", "type": "less_than_equal", "message": "Input should be less than or equal to 1"}]',
   'phase 2: seed -1 and a probability over 1 are 422s');
@@ -160,17 +142,17 @@ select is((select count(distinct product_id)::int from forecast.product_lifecycl
   'discontinue_probability 1: every product is discontinued');
 select ok((api.seeder_phase2_enrichment(returns_probability => 1) #>> '{records_created,sales_returns}')::int
           = (api.seeder_status() ->> 'sales')::int, 'returns_probability 1: a return per sales row');
-select pg_temp.as_member((select empty_account from t_ids), 'admin');
+select tests.as_member((select empty_account from t_ids), 'admin');
 select throws_ok($$select api.seeder_phase2_enrichment()$$, 'PT422', null, 'phase 2 on an empty account is a 422');
 select throws_ok($$select api.seeder_append('2025-01-01', '2025-01-31')$$, 'PT422', null, 'append on an empty account is a 422');
 select is(api.seeder_verify() -> 'passed', 'false', 'verify fails an empty account');
 
 -- ── Delete, and two tenants ────────────────────────────────────────────────────────────────────
-select pg_temp.as_member((select y from t_ids), 'admin');
+select tests.as_member((select y from t_ids), 'admin');
 select api.seeder_generate(scenario => 'demo_minimal', seed => 9);
-select pg_temp.as_member((select x from t_ids), 'admin');
-select is(pg_temp.error_of($$select api.seeder_delete_data(null)$$) #>> '{errors,0,type}', 'missing', 'DELETE /seeder/data needs a scope');
-select is(pg_temp.error_of($$select api.seeder_delete_data('everything')$$) #>> '{errors,0,type}', 'enum', '… one of all, facts, dimensions');
+select tests.as_member((select x from t_ids), 'admin');
+select is(tests.error_of($$select api.seeder_delete_data(null)$$) #>> '{errors,0,type}', 'missing', 'DELETE /seeder/data needs a scope');
+select is(tests.error_of($$select api.seeder_delete_data('everything')$$) #>> '{errors,0,type}', 'enum', '… one of all, facts, dimensions');
 select throws_ok($$select api.seeder_delete_data('dimensions')$$, 'PT409', null, 'deleting dimensions that facts still refer to is a 409');
 create temp table t_dry_delete as select api.seeder_delete_data('facts', dry_run => true) as answer, api.seeder_status() as status;
 grant select on t_dry_delete to authenticated;
@@ -183,15 +165,15 @@ select is(api.seeder_status() - 'calendar' - 'last_updated' - 'date_range_start'
     "replenishment_events": 0, "product_lifecycle": 0}', 'scope facts keeps the stores and products');
 select is((select count(*)::int from forecast.sales_by_store_day where account_id = (select x from t_ids)), 0, '… and the rollups go with the sales');
 select is(api.seeder_delete_data('dimensions') -> 'records_deleted', '{"stores": 3, "products": 10}', 'then scope dimensions deletes them');
-select pg_temp.as_member((select y from t_ids), 'viewer');
+select tests.as_member((select y from t_ids), 'viewer');
 select ok((api.seeder_status() ->> 'sales')::int > 0 and (api.seeder_status() ->> 'stores')::int = 3, 'another account''s data is untouched');
-select pg_temp.as_member((select y from t_ids), 'admin');
+select tests.as_member((select y from t_ids), 'admin');
 select is(api.seeder_delete_data('all') #>> '{records_deleted,stores}', '3', 'scope all deletes everything');
 select is(api.seeder_status() ->> 'products', '0', '… products included');
 
 -- ── The production guard ───────────────────────────────────────────────────────────────────────
 select set_config('forecastlab.app_env', 'production', true);
-select is(pg_temp.error_of(c) ->> 'sqlstate', 'PT403', 'in production the seeder is refused: ' || c)
+select is(tests.error_of(c) ->> 'sqlstate', 'PT403', 'in production the seeder is refused: ' || c)
   from unnest(array['select api.seeder_status()', 'select api.seeder_scenarios()', 'select api.seeder_generate()',
                     $$select api.seeder_append('2025-01-01', '2025-01-02')$$, $$select api.seeder_delete_data('all')$$,
                     'select api.seeder_verify()', 'select api.seeder_phase2_enrichment()']) c;

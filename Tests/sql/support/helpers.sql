@@ -67,3 +67,27 @@ create or replace function tests.functions_executable_by_public() returns setof 
      and (p.proacl is null or exists (select from aclexplode(p.proacl) a where a.grantee = 0 and a.privilege_type = 'EXECUTE'))
    order by 1
 $$;
+
+-- Acts as a member of an account with an application role, the state of any earlier call cleared.
+create or replace function tests.as_member(account uuid, app_role text) returns void language plpgsql as $$
+begin
+  perform tests.clear_authentication();
+  perform set_config('response.status', '', true);
+  perform tests.authenticate_as('authenticated', gen_random_uuid(), account, app_role);
+end $$;
+
+-- What a call raised: {sqlstate, message, errors} (errors from a JSON detail), or null when it did not.
+create or replace function tests.error_of(call text) returns jsonb language plpgsql as $$
+declare
+  state text;
+  message text;
+  detail text;
+begin
+  execute call;
+  return null;
+exception when others then
+  get stacked diagnostics state = returned_sqlstate, message = message_text, detail = pg_exception_detail;
+  return jsonb_build_object('sqlstate', state, 'message', message,
+                            'errors', case when detail like '{%' then detail::jsonb -> 'errors' end);
+end $$;
+grant execute on function tests.as_member(uuid, text), tests.error_of(text) to anon, authenticated, service_role;
