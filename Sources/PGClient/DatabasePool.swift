@@ -195,7 +195,7 @@ public final class DatabasePool: @unchecked Sendable {
             // call rather than fail the call (one poll, never under load).
             if ContinuousClock.now - lastUsed > Self.idleCheckAfter, connection.serverSpokeWhileIdle {
                 current = nil
-                locked { open -= 1; queue.insert(contentsOf: jobs, at: 0) }
+                locked { open -= 1; queue.insert(contentsOf: jobs, at: 0); condition.signal() }
                 continue
             }
             var usable = true

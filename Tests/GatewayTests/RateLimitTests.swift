@@ -101,6 +101,17 @@ struct RateLimitTests {
     }
 }
 
+extension RateLimitTests {
+    /// A bucket from a later slot than now (a clock set back, or a policy restated with a longer
+    /// window whose slots are fewer) starts afresh instead of indexing before its first slot.
+    @Test func aBucketFromAnotherWindowStartsAfresh() {
+        let (_, minute) = SlidingWindow.take(nil, now: 1_000_000, requests: 2, window: 60)
+        let (decision, fresh) = SlidingWindow.take(minute, now: 1_000_001, requests: 2, window: 120)
+        #expect(decision.allowed && decision.remaining == 1)
+        #expect(fresh.counts == [1])
+    }
+}
+
 final class ManualClock: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 1_000_000.0

@@ -1,6 +1,6 @@
 -- The gateway's SQL: gateway.invoke, the catalog, the rate-limit store, the OpenAPI document.
 begin;
-select plan(32);
+select plan(33);
 
 -- Only the gateway's login may use the gateway schema.
 select ok(not has_schema_privilege('anon', 'gateway', 'usage'), 'anon cannot use the gateway schema');
@@ -43,6 +43,8 @@ create temp table admitted as
 select is((select max((select count(*) from admitted b where b.t > a.t - 60000 and b.t <= a.t)) from admitted a)::int, 60,
   'no 60-second window holds more than 60 requests');
 select ok((select count(*) from admitted) >= 290, 'and the limit is used: about 60 a minute get through');
+-- A bucket kept from a shorter window (slot numbers twice as large) starts afresh, not an error.
+select ok((select allowed from gateway.rate_limit_take('pgtap-sixty', 60, 120000, 299600)), 'a bucket of another window starts afresh');
 
 -- OpenAPI
 select is(

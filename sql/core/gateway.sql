@@ -77,7 +77,8 @@ begin
     v_counts := v_counts[(current_slot - slots - v_first + 1)::integer :];
     v_first := current_slot - slots;
   end if;
-  if coalesce(pg_catalog.array_length(v_counts, 1), 0) = 0 then
+  -- Empty, or from a later slot than now (a clock set back, or a bucket of another window): afresh.
+  if coalesce(pg_catalog.array_length(v_counts, 1), 0) = 0 or v_first > current_slot then
     v_counts := '{}';
     v_first := current_slot;
   end if;

@@ -58,7 +58,10 @@ struct CatalogMiddleware: RouterMiddleware {
         var headers = HTTPFields()
         if let policy = route.ratePolicy {
             let caller = identity.userID.map { "user:\($0)" } ?? "addr:\(identity.clientAddress ?? "unknown")"
-            let decision = try await rateLimits.take(bucket: "\(policy.name):\(caller)", requests: policy.requests, windowSeconds: policy.windowSeconds)
+            // The window is part of the bucket: a policy restated with another window starts afresh
+            // (slot numbers of one window mean nothing in another).
+            let bucket = "\(policy.name):\(policy.windowSeconds):\(caller)"
+            let decision = try await rateLimits.take(bucket: bucket, requests: policy.requests, windowSeconds: policy.windowSeconds)
             guard decision.allowed else {
                 metrics.recordRateLimited(policy: policy.name)
                 throw decision.problem(policy: policy)
@@ -88,13 +91,6 @@ struct CatalogMiddleware: RouterMiddleware {
         // A write of this caller's makes their cached answers stale, whatever it returns.
         defer { if !readOnly { responseCache?.invalidate(caller: identity) } }
         let start = ContinuousClock.now
-        let clientGone = context.clientGone
-        let call: @Sendable () async throws -> Invoker.Result = { [invoker, metrics, identity, query, body] in
-            let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
-            return try await metrics.measureDatabase(route: route.name) {
-                try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound, route: route.name, clientGone: clientGone)
-            }
-        }
         // A cacheable GET: the same caller's identical request may be answered from memory (before
         // any binding), or share the one call already under way.
         let cacheable = readOnly ? route.cacheMaxAge.flatMap { maxAge in
@@ -103,6 +99,15 @@ struct CatalogMiddleware: RouterMiddleware {
                 return (cache: cache, maxAge: maxAge, key: cache.key(route: route, identity: identity, request: "\(received)\n\(rawQuery)\n\(JSONValue.object(body).text)"))
             }
         } : nil
+        // A call that others may be waiting on too (a cacheable one) is not dropped when this
+        // request's client goes.
+        let clientGone = cacheable == nil ? context.clientGone : nil
+        let call: @Sendable () async throws -> Invoker.Result = { [invoker, metrics, identity, query, body] in
+            let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
+            return try await metrics.measureDatabase(route: route.name) {
+                try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound, route: route.name, clientGone: clientGone)
+            }
+        }
         var (result, fromCache) = if let cacheable {
             try await cacheable.cache.answer(cacheable.key, maxAge: cacheable.maxAge, load: call)
         } else {

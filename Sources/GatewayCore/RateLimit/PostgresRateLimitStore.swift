@@ -1,8 +1,8 @@
 import PGClient
 import Logging
 
-/// Buckets in `gateway.rate_limits`, so several gateways share one limit. The same GCRA runs in
-/// `gateway.rate_limit_take`, atomically under a row lock.
+/// Buckets in `gateway.rate_limits`, so several gateways share one limit. The same sliding window
+/// runs in `gateway.rate_limit_take`, atomically under a row lock.
 public struct PostgresRateLimitStore: RateLimitStore {
     let pool: DatabasePool
 

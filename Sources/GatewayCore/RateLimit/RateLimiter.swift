@@ -40,7 +40,8 @@ struct SlidingWindow: Sendable, Equatable {
             bucket.counts.removeFirst(min(bucket.counts.count, Int(oldest - bucket.first)))
             bucket.first = oldest
         }
-        if bucket.counts.isEmpty { bucket.first = current }
+        // Empty, or from a later slot than now (a clock set back): start afresh.
+        if bucket.counts.isEmpty || bucket.first > current { bucket = SlidingWindow(first: current, counts: []) }
         let total = bucket.counts.reduce(0) { $0 + Int($1) }
         if total >= requests {
             // Admitted again once enough of the oldest slots have left the window.
