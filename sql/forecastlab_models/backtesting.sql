@@ -319,20 +319,9 @@ begin
                                    'include_baselines', coalesce(config -> 'include_baselines', 'true'),
                                    'store_fold_details', coalesce(config -> 'store_fold_details', 'true'));
 
-  if not exists (select from forecast.stores s where s.id = backtesting_run.store_id and s.account_id = account) then
-    raise exception 'Store % not found', backtesting_run.store_id using errcode = 'PT404';
-  end if;
-  if not exists (select from forecast.products p where p.id = backtesting_run.product_id and p.account_id = account) then
-    raise exception 'Product % not found', backtesting_run.product_id using errcode = 'PT404';
-  end if;
-  select array_agg(s.date order by s.date), array_agg(s.quantity::double precision order by s.date) into dates, y
-    from forecast.sales_daily s
-   where s.store_id = backtesting_run.store_id and s.product_id = backtesting_run.product_id and s.account_id = account
-     and s.date between backtesting_run.start_date and backtesting_run.end_date;
-  if dates is null then
-    raise exception 'No sales for store %, product % between % and %', backtesting_run.store_id, backtesting_run.product_id,
-      backtesting_run.start_date, backtesting_run.end_date using errcode = 'PT400';
-  end if;
+  select s.dates, s.y into dates, y
+    from forecast_models.series(account, backtesting_run.store_id, backtesting_run.product_id,
+                                backtesting_run.start_date, backtesting_run.end_date) s;
   select coalesce(jsonb_agg(to_jsonb(f) order by f.fold_index), '[]') into folds
     from forecast_models.backtest_folds(cardinality(y), split ->> 'strategy', (split ->> 'n_splits')::integer,
                                         (split ->> 'min_train_size')::integer, (split ->> 'gap')::integer,

@@ -142,3 +142,29 @@ grant execute on function forecast_models.invalid_all(jsonb), forecast_models.pr
   forecast_models.artifact_key(text, text), forecast_models.resolve_artifact(text, text),
   forecast_models.run_json(forecast_models.runs), forecast_models.find_run(text)
   to authenticated, service_role;
+
+-- The caller's daily sales of one store and product between two dates, as the models read them
+-- (the rows as stored, no gap filling): 404 for a store or product not in the account, 400 for no
+-- sales in the window. Train and backtest both start here.
+create or replace function forecast_models.series(account uuid, store_id bigint, product_id bigint, first_day date, last_day date,
+                                                  out dates date[], out y double precision[])
+language plpgsql stable set search_path = '' as $$
+begin
+  if not exists (select from forecast.stores s where s.id = series.store_id and s.account_id = account) then
+    raise exception 'Store % not found', series.store_id using errcode = 'PT404';
+  end if;
+  if not exists (select from forecast.products p where p.id = series.product_id and p.account_id = account) then
+    raise exception 'Product % not found', series.product_id using errcode = 'PT404';
+  end if;
+  select pg_catalog.array_agg(s.date order by s.date), pg_catalog.array_agg(s.quantity::double precision order by s.date)
+    into dates, y
+    from forecast.sales_daily s
+   where s.store_id = series.store_id and s.product_id = series.product_id and s.account_id = account
+     and s.date between first_day and last_day;
+  if dates is null then
+    raise exception 'No sales for store %, product % between % and %', series.store_id, series.product_id, first_day, last_day
+      using errcode = 'PT400';
+  end if;
+end $$;
+revoke all on function forecast_models.series(uuid, bigint, bigint, date, date) from public;
+grant execute on function forecast_models.series(uuid, bigint, bigint, date, date) to authenticated, service_role;

@@ -50,20 +50,9 @@ begin
   end if;
   normalized := forecast_models.normalized_config(forecasting_train.config);
 
-  if not exists (select from forecast.stores s where s.id = forecasting_train.store_id and s.account_id = account) then
-    raise exception 'Store % not found', forecasting_train.store_id using errcode = 'PT404';
-  end if;
-  if not exists (select from forecast.products p where p.id = forecasting_train.product_id and p.account_id = account) then
-    raise exception 'Product % not found', forecasting_train.product_id using errcode = 'PT404';
-  end if;
-  select array_agg(s.date order by s.date), array_agg(s.quantity::double precision order by s.date) into dates, y
-    from forecast.sales_daily s
-   where s.store_id = forecasting_train.store_id and s.product_id = forecasting_train.product_id and s.account_id = account
-     and s.date between forecasting_train.train_start_date and forecasting_train.train_end_date;
-  if dates is null then
-    raise exception 'No sales for store %, product % between % and %', forecasting_train.store_id, forecasting_train.product_id,
-      forecasting_train.train_start_date, forecasting_train.train_end_date using errcode = 'PT400';
-  end if;
+  select s.dates, s.y into dates, y
+    from forecast_models.series(account, forecasting_train.store_id, forecasting_train.product_id,
+                                forecasting_train.train_start_date, forecasting_train.train_end_date) s;
   state := forecast_models.fit(normalized, dates, y);
 
   hash := forecast_models.config_hash(normalized);
