@@ -35,23 +35,6 @@ struct ForecastLabBacktestingTests: JSONRequests {
         return (parts[0], parts[1], parts[2])
     }
 
-    func element(_ value: JSONValue?, _ index: Int) -> JSONValue? {
-        guard case .array(let items)? = value, items.indices.contains(index) else { return nil }
-        return items[index]
-    }
-
-    func expectProblem(_ response: TestResponse, _ status: HTTPResponse.Status, type: String, _ comment: Comment? = nil,
-                       sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(response.status == status, "\(comment?.description ?? ""): \(response.text)", sourceLocation: sourceLocation)
-        #expect(response.headers[.contentType] == "application/problem+json", sourceLocation: sourceLocation)
-        #expect(response.json?[["type"]]?.stringValue == type, "\(response.text)", sourceLocation: sourceLocation)
-    }
-
-    func fields(_ response: TestResponse) -> [String] {
-        guard case .array(let errors)? = response.json?[["errors"]] else { return [] }
-        return errors.compactMap { $0[["field"]]?.stringValue }
-    }
-
     /// A request body: January 2026 of the store and product, a model and a split.
     func request(store: Int, product: Int, model: [String: JSONValue] = ["model_type": "naive"],
                  split: [String: JSONValue] = ["n_splits": 2, "min_train_size": 14, "horizon": 7],

@@ -30,23 +30,6 @@ struct ForecastLabModelsTests: JSONRequests {
         return (parts[0], parts[1])
     }
 
-    func element(_ value: JSONValue?, _ index: Int) -> JSONValue? {
-        guard case .array(let items)? = value, items.indices.contains(index) else { return nil }
-        return items[index]
-    }
-
-    func expectProblem(_ response: TestResponse, _ status: HTTPResponse.Status, type: String, _ comment: Comment? = nil,
-                       sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(response.status == status, "\(comment?.description ?? ""): \(response.text)", sourceLocation: sourceLocation)
-        #expect(response.headers[.contentType] == "application/problem+json", sourceLocation: sourceLocation)
-        #expect(response.json?[["type"]]?.stringValue == type, "\(response.text)", sourceLocation: sourceLocation)
-    }
-
-    func fields(_ response: TestResponse) -> [String] {
-        guard case .array(let errors)? = response.json?[["errors"]] else { return [] }
-        return errors.compactMap { $0[["field"]]?.stringValue }
-    }
-
     @Test func trainAndPredict() async throws {
         let account = Account()
         let other = Account()

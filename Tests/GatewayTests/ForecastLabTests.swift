@@ -27,11 +27,6 @@ struct ForecastLabTests: JSONRequests {
     }
 
     /// The element at `index` when the value is an array.
-    func element(_ value: JSONValue?, _ index: Int) -> JSONValue? {
-        guard case .array(let items)? = value, items.indices.contains(index) else { return nil }
-        return items[index]
-    }
-
     /// A FastAPI validation problem: 422, /errors/validation, and the errors' fields.
     func expectValidation(_ response: TestResponse, fields: [String], _ comment: Comment? = nil,
                           sourceLocation: SourceLocation = #_sourceLocation) {

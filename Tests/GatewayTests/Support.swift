@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Testing
 @testable import GatewayCore
 
 enum TestEnvironment {
@@ -107,4 +108,24 @@ extension JSONRequests {
     func count(_ value: JSONValue?) -> Int? {
         if case .array(let items)? = value { items.count } else { nil }
     }
+}
+
+/// The item at `index` of a JSON array, or nil.
+func element(_ value: JSONValue?, _ index: Int) -> JSONValue? {
+    guard case .array(let items)? = value, items.indices.contains(index) else { return nil }
+    return items[index]
+}
+
+/// A problem+json answer of this status and `type`.
+func expectProblem(_ response: TestResponse, _ status: HTTPResponse.Status, type: String, _ comment: Comment? = nil,
+                   sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(response.status == status, "\(comment?.description ?? ""): \(response.text)", sourceLocation: sourceLocation)
+    #expect(response.headers[.contentType] == "application/problem+json", sourceLocation: sourceLocation)
+    #expect(response.json?[["type"]]?.stringValue == type, "\(response.text)", sourceLocation: sourceLocation)
+}
+
+/// The `field`s of a fastapi-style 422's `errors`.
+func fields(_ response: TestResponse) -> [String] {
+    guard case .array(let errors)? = response.json?[["errors"]] else { return [] }
+    return errors.compactMap { $0[["field"]]?.stringValue }
 }

@@ -230,14 +230,8 @@ declare
 begin
   problems := forecast_models.range_problems('store_id', backtesting_run.store_id, 1, null)
            || forecast_models.range_problems('product_id', backtesting_run.product_id, 1, null);
-  if backtesting_run.start_date is null then
-    problems := problems || forecast_models.problem('start_date', 'Field required', 'missing');
-  end if;
-  if backtesting_run.end_date is null then
-    problems := problems || forecast_models.problem('end_date', 'Field required', 'missing');
-  elsif backtesting_run.end_date <= backtesting_run.start_date then
-    problems := problems || forecast_models.problem('end_date', 'end_date must be after start_date', 'value_error');
-  end if;
+  problems := problems || forecast_models.window_problems('start_date', backtesting_run.start_date,
+                                                          'end_date', backtesting_run.end_date);
 
   -- config (BacktestConfig: strict, unknown keys refused).
   if config is null or jsonb_typeof(config) = 'null' then

@@ -31,6 +31,17 @@ language sql immutable as $$
     else '[]'::jsonb end
 $$;
 
+-- The problems of a date window whose end must be strictly after its start: missing, not after.
+create or replace function forecast_models.window_problems(start_field text, start_date date, end_field text, end_date date)
+returns jsonb language sql immutable as $$
+  select case when start_date is null then pg_catalog.jsonb_build_array(forecast_models.problem(start_field, 'Field required', 'missing'))
+              else '[]'::jsonb end
+      || case when end_date is null then pg_catalog.jsonb_build_array(forecast_models.problem(end_field, 'Field required', 'missing'))
+              when end_date <= start_date then pg_catalog.jsonb_build_array(forecast_models.problem(end_field,
+                pg_catalog.format('%s must be after %s', end_field, start_field), 'value_error'))
+              else '[]'::jsonb end
+$$;
+
 -- A JSON value as Python's json.dumps(value, sort_keys=True) writes it (keys in code-point order,
 -- ", " and ": " separators), so a registry config_hash is upstream's for ASCII configurations with
 -- plain numbers (upstream writes non-ASCII as \u escapes and 1e2 as 100.0; here they stay as given).
@@ -137,7 +148,7 @@ begin
 end $$;
 
 grant execute on function forecast_models.invalid_all(jsonb), forecast_models.problem(text, text, text),
-  forecast_models.range_problems(text, bigint, bigint, bigint), forecast_models.canonical_json(jsonb),
+  forecast_models.window_problems(text, date, text, date), forecast_models.range_problems(text, bigint, bigint, bigint), forecast_models.canonical_json(jsonb),
   forecast_models.config_hash(jsonb), forecast_models.model_family(text), forecast_models.artifact_path(text),
   forecast_models.artifact_key(text, text), forecast_models.resolve_artifact(text, text),
   forecast_models.run_json(forecast_models.runs), forecast_models.find_run(text)

@@ -29,14 +29,8 @@ begin
   perform auth.require_app_role('admin');
   problems := forecast_models.range_problems('store_id', forecasting_train.store_id, 1, null)
            || forecast_models.range_problems('product_id', forecasting_train.product_id, 1, null);
-  if forecasting_train.train_start_date is null then
-    problems := problems || forecast_models.problem('train_start_date', 'Field required', 'missing');
-  end if;
-  if forecasting_train.train_end_date is null then
-    problems := problems || forecast_models.problem('train_end_date', 'Field required', 'missing');
-  elsif forecasting_train.train_end_date <= forecasting_train.train_start_date then
-    problems := problems || forecast_models.problem('train_end_date', 'train_end_date must be after train_start_date', 'value_error');
-  end if;
+  problems := problems || forecast_models.window_problems('train_start_date', forecasting_train.train_start_date,
+                                                          'train_end_date', forecasting_train.train_end_date);
   problems := problems || forecast_models.range_problems('feature_frame_version', coalesce(forecasting_train.feature_frame_version, 1), 1, 2);
   if forecasting_train.feature_groups is not null and coalesce(forecasting_train.feature_frame_version, 1) <> 2 then
     problems := problems || forecast_models.problem('feature_groups', 'feature_groups is only allowed with feature_frame_version 2', 'value_error');
