@@ -74,7 +74,7 @@ public final class DatabasePool: @unchecked Sendable {
     /// Recent running time per kind of call (moving average, seconds): only quick kinds share.
     private var runningTime: [String: Double] = [:]
 
-    public init(url: String, size: Int, connectTimeoutSeconds: Int = 3, quickBelow: Double = 0.002, logger: Logger) {
+    public init(url: String, size: Int, connectTimeoutSeconds: Int = PGConnection.defaultConnectTimeoutSeconds, quickBelow: Double = 0.002, logger: Logger) {
         self.url = url
         self.size = max(1, size)
         self.connectTimeoutSeconds = connectTimeoutSeconds
@@ -177,10 +177,16 @@ public final class DatabasePool: @unchecked Sendable {
             if let current {
                 connection = current
             } else {
+                let attempt = ContinuousClock.now
                 do {
                     connection = try PGConnection(url: url, connectTimeoutSeconds: connectTimeoutSeconds)
                 } catch {
                     logger.debug("database connection failed", metadata: ["slot": "\(slot)", "error": "\(error)"])
+                    // A server that did not answer in time is busy or far, not known down: the
+                    // waiting calls keep their places until their own deadlines, and this tries
+                    // again at once. Only a quick failure (refused, no socket) fails them now.
+                    let timedOut = ContinuousClock.now - attempt >= .seconds(connectTimeoutSeconds) - .milliseconds(500)
+                    if timedOut { if stoppingRequested { return } else { continue } }
                     if connectFailed(.connectionFailed(underlying: error), thenWait: delay) { return }
                     delay = min(delay * 2, Self.longestRetryDelay)
                     continue
@@ -311,6 +317,12 @@ public final class DatabasePool: @unchecked Sendable {
         defer { backoff.unlock() }
         let until = Date(timeIntervalSinceNow: seconds)
         while !stopping && backoff.wait(until: until) {}
+        return stopping
+    }
+
+    private var stoppingRequested: Bool {
+        backoff.lock()
+        defer { backoff.unlock() }
         return stopping
     }
 

@@ -45,6 +45,10 @@ public struct PGRows: Sendable {
 public final class PGConnection {
     private let conn: OpaquePointer
 
+    /// How long a server may take to accept a connection. Generous: a busy server on a small
+    /// machine can take seconds to start a backend, and that is slow, not down.
+    public static let defaultConnectTimeoutSeconds = 10
+
     /// `url` is a libpq connection URI or string; a server that has not answered in
     /// `connectTimeoutSeconds` counts as down (the URI's own `connect_timeout` wins).
     public init(url: String, connectTimeoutSeconds: Int? = nil) throws {

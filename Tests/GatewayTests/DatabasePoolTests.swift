@@ -9,8 +9,10 @@ import Testing
 struct DatabasePoolTests {
     /// A pool over the test database, running; ends with the test.
     /// Quick enough to share a round trip: below 50 ms, so that a busy test machine does not make `select 1` slow.
-    private static func withPool(size: Int, url: String? = nil, _ body: (DatabasePool) async throws -> Void) async throws {
-        let pool = DatabasePool(url: try url ?? TestEnvironment.gatewayURL(), size: size, quickBelow: 0.05, logger: Logger(label: "test"))
+    private static func withPool(size: Int, url: String? = nil, connectTimeoutSeconds: Int = PGConnection.defaultConnectTimeoutSeconds,
+                                 _ body: (DatabasePool) async throws -> Void) async throws {
+        let pool = DatabasePool(url: try url ?? TestEnvironment.gatewayURL(), size: size, connectTimeoutSeconds: connectTimeoutSeconds,
+                                quickBelow: 0.05, logger: Logger(label: "test"))
         let running = Task { try await pool.run() }
         defer { running.cancel() }
         try await body(pool)
@@ -226,6 +228,17 @@ struct DatabasePoolTests {
         }
     }
 
+    /// A server that takes the connection but never answers is slow, not down: the call keeps its
+    /// place until its own deadline (and would be served if the server answered in time).
+    @Test func aServerThatDoesNotAnswerInTimeIsWaitedForUntilTheDeadline() async throws {
+        let silent = try SilentListener()
+        defer { silent.close() }
+        try await Self.withPool(size: 1, url: "postgres://nobody@127.0.0.1:\(silent.port)/none?sslmode=disable", connectTimeoutSeconds: 2) { pool in
+            let error = await #expect(throws: PoolError.self) { try await pool.firstRow("select 1", deadline: .now + .seconds(3)) }
+            guard case .timedOut? = error else { Issue.record("expected timedOut after the deadline, got \(String(describing: error))"); return }
+        }
+    }
+
     @Test func afterShutdownCallsGetA503AndTheRunningCallFinishes() async throws {
         let pool = DatabasePool(url: try TestEnvironment.gatewayURL(), size: 1, logger: Logger(label: "test"))
         let running = Task { try await pool.run() }
@@ -242,4 +255,27 @@ struct DatabasePoolTests {
         try await hold.release()
         _ = await running.result
     }
+}
+
+/// A TCP port that completes the handshake (the kernel does, from the backlog) and then says nothing.
+private final class SilentListener: Sendable {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && listen(descriptor, 8) == 0 && getsockname(descriptor, $0, &length) == 0 }
+        }
+        guard bound else { _ = Glibc.close(descriptor); throw POSIXError(.EADDRNOTAVAIL) }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
 }

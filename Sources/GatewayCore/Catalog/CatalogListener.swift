@@ -24,7 +24,7 @@ struct CatalogListener: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let session = try await thread.runIfActive { [database] in
-                    let connection = try PGConnection(url: database.text, connectTimeoutSeconds: 3)
+                    let connection = try PGConnection(url: database.text, connectTimeoutSeconds: PGConnection.defaultConnectTimeoutSeconds)
                     try connection.exec("listen \(Self.channel)")
                     return PGSession(connection)
                 }

@@ -169,7 +169,7 @@ private final class OpenStream: @unchecked Sendable {
     static func open(database: DatabaseURL, batchRows: Int,
                      setup: @escaping @Sendable (PGConnection) throws -> Void) async throws -> OpenStream {
         try await NIOThreadPool.singleton.runIfActive {
-            let connection = try PGConnection(url: database.text, connectTimeoutSeconds: 3)
+            let connection = try PGConnection(url: database.text, connectTimeoutSeconds: PGConnection.defaultConnectTimeoutSeconds)
             try setup(connection)
             return OpenStream(connection: connection, batchRows: batchRows)
         }
