@@ -150,9 +150,10 @@ struct ForecastLabBacktestingTests: JSONRequests {
             try await post(bad, as: token) { response in
                 expectProblem(response, .unprocessableContent, type: "/errors/validation", "unknown body keys")
             }
-            // 400s: a feature-aware model, no rows, too few rows, a main model that cannot fit a fold.
+            // 400s: an opt-in model whose flag is off, no rows, too few rows, a main model that cannot fit a fold.
             try await post(request(store: store, product: weekly, model: ["model_type": "lightgbm"]), as: token) { response in
-                expectProblem(response, .badRequest, type: "/errors/bad-request", "feature-aware models are not built yet")
+                expectProblem(response, .badRequest, type: "/errors/bad-request", "a disabled model type")
+                #expect(response.json?[["detail"]]?.stringValue?.contains("forecast_enable_lightgbm") == true)
             }
             bad = request(store: store, product: weekly)
             bad["start_date"] = "2025-01-01"

@@ -45,7 +45,7 @@ create temp table t_models (name text primary key, answer jsonb);
 grant all on t_runs, t_models to authenticated, service_role;
 
 -- ── Unit ───────────────────────────────────────────────────────────────────────────────────────
-select is((select count(*)::integer from gateway.routes where unit = 'forecastlab-models'), 13, 'the unit declares its 13 routes');
+select is((select count(*)::integer from gateway.routes where unit = 'forecastlab-models'), 15, 'the unit declares its 15 routes');
 select is((select error_style from gateway.units where name = 'forecastlab-models'), 'fastapi', 'in the FastAPI error style');
 select ok((select bool_and(c.relrowsecurity and c.relforcerowsecurity) from pg_class c
             where c.relnamespace = 'forecast_models'::regnamespace and c.relkind = 'r'), 'every table has RLS enabled and forced');
@@ -140,8 +140,9 @@ select is(pg_temp.fields($$select api.forecasting_train((select s from t_a), (se
 select is(pg_temp.fields($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28',
                                                            '{"model_type": "trend_regression_baseline", "alpha": 1001, "include_dow": null}')$$),
   '{config.trend_regression_baseline.alpha,config.trend_regression_baseline.include_dow}', 'alpha at most 1000; null is no boolean');
-select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "lightgbm"}')$$) ->> 'sqlstate',
-  'PT400', 'a feature-aware model is a 400 (not served by this slice)');
+select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "lightgbm"}')$$) - 'errors',
+  '{"sqlstate": "PT400", "message": "model_type lightgbm is disabled: it needs the setting forecast_enable_lightgbm (forecastlab.forecast_enable_lightgbm) to be on"}',
+  'an opt-in model whose flag is off is a 400 naming the flag');
 select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2026-01-01', '2026-01-28', '{"model_type": "seasonal_naive", "season_length": 60}')$$),
   '{"sqlstate": "PT400", "message": "seasonal_naive needs at least 60 observations in the training window, found 28", "errors": null}', 'too little data is a 400');
 select is(tests.error_of($$select api.forecasting_train((select s from t_a), (select p1 from t_a), '2025-01-01', '2025-12-31', '{"model_type": "naive"}')$$) ->> 'sqlstate',

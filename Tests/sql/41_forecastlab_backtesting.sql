@@ -216,11 +216,12 @@ select is(tests.error_of($$select api.backtesting_run(0, null, null, null, null)
     {"field": "end_date", "message": "Field required", "type": "missing"},
     {"field": "config", "message": "Field required", "type": "missing"}]', 'every problem of the body at once');
 select is(pg_temp.fields('{"model_config_main": {"model_type": "lightgbm"}, "split_config": {"horizon": 0}}'), '{config.split_config.horizon}',
-  'a feature-aware type waits for the body''s 422s');
+  'a disabled model type waits for the body''s 422s');
 
 -- ── 400 ────────────────────────────────────────────────────────────────────────────────────────
-select is(tests.error_of($$select pg_temp.bt((select p1 from t_a), '{"model_config_main": {"model_type": "lightgbm"}}')$$) ->> 'sqlstate',
-  'PT400', 'a feature-aware model is a 400 (not built yet)');
+select is(tests.error_of($$select pg_temp.bt((select p1 from t_a), '{"model_config_main": {"model_type": "lightgbm"}}')$$) - 'errors',
+  '{"sqlstate": "PT400", "message": "model_type lightgbm is disabled: it needs the setting forecast_enable_lightgbm (forecastlab.forecast_enable_lightgbm) to be on"}',
+  'an opt-in model whose flag is off is a 400 naming the flag');
 select is(tests.error_of($$select pg_temp.bt((select p4 from t_a), '{"model_config_main": {"model_type": "naive"}}')$$),
   format('{"sqlstate": "PT400", "message": "No sales for store %s, product %s between 2026-01-01 and 2026-01-31", "errors": null}', (select s from t_a), (select p4 from t_a))::jsonb,
   'no rows is a 400');

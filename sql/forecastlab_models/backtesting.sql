@@ -1,11 +1,13 @@
 -- requires: forecastlab_models/models.sql
 -- requires: forecastlab_models/metrics.sql
 -- requires: forecastlab_models/ridge.sql
+-- requires: forecastlab_models/feature_models.sql
 -- POST /backtesting/run (forecastlab-contract-details.md §9): time-series cross-validation of one
--- target-only model of this unit, with naive and seasonal_naive(7) on the same folds. Stateless:
--- it reads the store and product's daily quantities in [start_date, end_date] (the rows as stored,
--- in date order, as training does), cuts folds by index (§9.2), fits and forecasts each fold with
--- the unit's own forecast_models.fit / forecast, and scores with forecast_models.metrics (§9.3).
+-- model of any type, with naive and seasonal_naive(7) on the same folds. Stateless: it reads the
+-- store and product's daily quantities in [start_date, end_date] (the rows as stored, in date
+-- order, as training does), cuts folds by index (§9.2), fits and forecasts each fold with
+-- forecast_models.fit_model / forecast_model (a feature-aware fold's frame ends at its last
+-- training day), and scores with forecast_models.metrics (§9.3).
 --
 -- Inside these functions a metric travels as the text of a double precision ('NaN', 'Infinity'
 -- included, as float8out writes it with extra_float_digits = 1: exact), since JSON numbers cannot be
@@ -96,7 +98,8 @@ $$;
 
 -- One model on every fold: its ModelResult in the internal form (metrics as float8 texts). A fold
 -- the model cannot fit (too little data, no PL/Python) raises its 400.
-create or replace function forecast_models.backtest_model(config jsonb, dates date[], y double precision[],
+drop function if exists forecast_models.backtest_model(jsonb, date[], double precision[], jsonb, boolean);
+create or replace function forecast_models.backtest_model(config jsonb, store_id bigint, product_id bigint, dates date[], y double precision[],
                                                           folds jsonb, store_fold_details boolean)
 returns jsonb
 language plpgsql volatile set search_path = '' set extra_float_digits = 1 as $$
@@ -121,9 +124,9 @@ begin
     te := (fold ->> 'train_end')::integer;
     ss := (fold ->> 'test_start')::integer + 1;
     se := (fold ->> 'test_end')::integer;
-    state := forecast_models.fit(config, dates[ts:te], y[ts:te]);
+    state := forecast_models.fit_model(config, store_id, product_id, dates[ts:te], y[ts:te], dates[te]);
     -- Asked for len(test) steps after the last training row (not shifted by the gap, as upstream).
-    predicted := forecast_models.forecast(config, state, dates[te], se - ss + 1);
+    predicted := forecast_models.forecast_model(config, state, store_id, product_id, dates[te], se - ss + 1);
     actual := y[ss:se];
     test_dates := dates[ss:se];
     results := results || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
@@ -158,10 +161,13 @@ begin
   return pg_catalog.jsonb_build_object(
     'model_type', config ->> 'model_type', 'config_hash', forecast_models.config_hash(config),
     'fold_results', results, 'aggregated_metrics', aggregated, 'metric_std', spread,
-    'bucketed_aggregated_metrics', bucketed, 'feature_aware', false, 'exogenous_policy', null);
+    'bucketed_aggregated_metrics', bucketed,
+    'feature_aware', forecast_models.is_feature_aware(config ->> 'model_type'),
+    -- Future promotions, prices and holidays of a fold come from the tables (supplied plans).
+    'exogenous_policy', case when forecast_models.is_feature_aware(config ->> 'model_type') then 'supplied' end);
 end $$;
-comment on function forecast_models.backtest_model(jsonb, date[], double precision[], jsonb, boolean) is
-  'One target-only model fitted and scored on each backtest fold: fold results, aggregated metrics, stability, horizon buckets (metrics as float8 texts).';
+comment on function forecast_models.backtest_model(jsonb, bigint, bigint, date[], double precision[], jsonb, boolean) is
+  'One model fitted and scored on each backtest fold: fold results, aggregated metrics, stability, horizon buckets (metrics as float8 texts).';
 
 -- A ModelResult on the wire: every metric a JSON number, or null where it is NaN or ±∞.
 create or replace function forecast_models.backtest_model_json(result jsonb) returns jsonb
@@ -217,7 +223,6 @@ declare
   value jsonb;
   field text;
   main_config jsonb;
-  feature_aware text;
   detail text;
   normalized jsonb;
   dates date[];
@@ -283,8 +288,8 @@ begin
           format('Value error, horizon (%s) must be greater than gap (%s)', split ->> 'horizon', split ->> 'gap'), 'value_error');
       end if;
     end if;
-    -- model_config_main: one of the unit's target-only model configurations, its problems named
-    -- under config.model_config_main; a feature-aware type is a 400 once the body is otherwise valid.
+    -- model_config_main: any of the eleven model configurations, its problems named under
+    -- config.model_config_main.
     if not config ? 'model_config_main' then
       problems := problems || forecast_models.problem('config.model_config_main', 'Field required', 'missing');
     else
@@ -296,18 +301,13 @@ begin
           problems := problems || coalesce((
             select jsonb_agg(e || jsonb_build_object('field', regexp_replace(e ->> 'field', '^config', 'config.model_config_main')) order by i)
               from jsonb_array_elements(detail::jsonb -> 'errors') with ordinality x(e, i)), '[]');
-        when sqlstate 'PT400' then
-          get stacked diagnostics feature_aware = message_text;
       end;
     end if;
   end if;
   if jsonb_array_length(problems) > 0 then
     perform forecast_models.invalid_all(problems);
   end if;
-  if feature_aware is not null then
-    raise exception '%', feature_aware using errcode = 'PT400',
-      hint = 'backtest one of the target-only models';
-  end if;
+  perform forecast_models.require_enabled(main_config ->> 'model_type');
   normalized := jsonb_build_object('schema_version', coalesce(config -> 'schema_version', '"1.0"'), 'split_config', split,
                                    'model_config_main', main_config,
                                    'include_baselines', coalesce(config -> 'include_baselines', 'true'),
@@ -326,13 +326,13 @@ begin
                            and (f ->> 'train_start')::integer < (f ->> 'train_end')::integer), false)
     into leakage_free from jsonb_array_elements(folds) f;
 
-  main := forecast_models.backtest_model(main_config, dates, y, folds, (normalized ->> 'store_fold_details')::boolean);
+  main := forecast_models.backtest_model(main_config, backtesting_run.store_id, backtesting_run.product_id, dates, y, folds, (normalized ->> 'store_fold_details')::boolean);
   if (normalized ->> 'include_baselines')::boolean then
     foreach baseline in array array['{"model_type": "naive", "schema_version": "1.0"}'::jsonb,
                                     '{"model_type": "seasonal_naive", "schema_version": "1.0", "season_length": 7}'::jsonb] loop
       begin
         baselines := baselines || jsonb_build_array(
-          forecast_models.backtest_model(baseline, dates, y, folds, (normalized ->> 'store_fold_details')::boolean));
+          forecast_models.backtest_model(baseline, backtesting_run.store_id, backtesting_run.product_id, dates, y, folds, (normalized ->> 'store_fold_details')::boolean));
       exception when sqlstate 'PT400' then
         null;  -- a baseline that cannot run on these folds is skipped (§9.2)
       end;
@@ -352,13 +352,13 @@ begin
     'leakage_check_passed', leakage_free);
 end $$;
 comment on function api.backtesting_run(bigint, bigint, date, date, jsonb) is
-  'Backtests a target-only model on a store and product''s daily quantities (expanding or sliding folds, gap, horizon), with naive and seasonal_naive(7) baselines on the same folds; metrics that are NaN or infinite are null.';
+  'Backtests any model type on a store and product''s daily quantities (expanding or sliding folds, gap, horizon), with naive and seasonal_naive(7) baselines on the same folds; metrics that are NaN or infinite are null.';
 
 grant execute on function forecast_models.backtest_folds(integer, text, integer, integer, integer, integer),
   forecast_models.metric_texts(double precision[], double precision[]), forecast_models.json_finite(double precision),
   forecast_models.json_finite_object(jsonb), forecast_models.nan_mean(double precision[]),
   forecast_models.stability(double precision[]), forecast_models.horizon_buckets(),
-  forecast_models.backtest_model(jsonb, date[], double precision[], jsonb, boolean),
+  forecast_models.backtest_model(jsonb, bigint, bigint, date[], double precision[], jsonb, boolean),
   forecast_models.backtest_model_json(jsonb), forecast_models.backtest_comparison(jsonb, jsonb),
   api.backtesting_run(bigint, bigint, date, date, jsonb)
   to authenticated, service_role;

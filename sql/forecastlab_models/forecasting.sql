@@ -1,7 +1,8 @@
 -- requires: forecastlab_models/models.sql
 -- requires: forecastlab_models/ridge.sql
+-- requires: forecastlab_models/feature_models.sql
 -- POST /forecasting/train and POST /forecasting/predict (forecastlab-contract-details.md §8.2,
--- §8.3) for the six target-only models. Training reads the store and product's daily quantities
+-- §8.3) for the eleven model types. Training reads the store and product's daily quantities
 -- in [train_start_date, train_end_date] (the rows as stored, in date order: no gap filling, as
 -- upstream), fits, and writes the artifact as a row; its model_path keeps upstream's shape,
 -- artifacts/models/model_<12 hex>.joblib, and names only that row.
@@ -25,6 +26,7 @@ declare
   key text := left(replace(gen_random_uuid()::text, '-', ''), 12);
   bundle jsonb;
   content bytea;
+  n integer;
 begin
   perform auth.require_app_role('admin');
   problems := forecast_models.range_problems('store_id', forecasting_train.store_id, 1, null)
@@ -43,32 +45,39 @@ begin
     perform forecast_models.invalid_all(problems);
   end if;
   normalized := forecast_models.normalized_config(forecasting_train.config);
+  perform forecast_models.require_enabled(normalized ->> 'model_type');
+  if forecast_models.is_feature_aware(normalized ->> 'model_type') and coalesce(forecasting_train.feature_frame_version, 1) <> 1 then
+    raise exception 'feature_frame_version 2 is not served yet: the feature-aware models train on the V1 frame (feature_frame_version 1)'
+      using errcode = 'PT400';
+  end if;
 
   select s.dates, s.y into dates, y
     from forecast_models.series(account, forecasting_train.store_id, forecasting_train.product_id,
                                 forecasting_train.train_start_date, forecasting_train.train_end_date) s;
-  state := forecast_models.fit(normalized, dates, y);
+  state := forecast_models.fit_model(normalized, forecasting_train.store_id, forecasting_train.product_id,
+                                     dates, y, forecasting_train.train_end_date);
+  n := coalesce((state ->> 'n_rows')::integer, cardinality(y));
 
   hash := forecast_models.config_hash(normalized);
   bundle := jsonb_build_object('format', 'forecastlab-models/1', 'model_type', normalized ->> 'model_type', 'config', normalized,
                                'config_hash', hash, 'store_id', forecasting_train.store_id, 'product_id', forecasting_train.product_id,
                                'train_start_date', forecasting_train.train_start_date, 'train_end_date', forecasting_train.train_end_date,
-                               'n_observations', cardinality(y), 'state', state);
+                               'n_observations', n, 'state', state);
   content := convert_to(bundle::text, 'UTF8');
   insert into forecast_models.artifacts (account_id, artifact_key, model_type, store_id, product_id, config, config_hash,
                                          train_start_date, train_end_date, n_observations, content, sha256, size_bytes)
   values (account, key, normalized ->> 'model_type', forecasting_train.store_id, forecasting_train.product_id, normalized, hash,
-          forecasting_train.train_start_date, forecasting_train.train_end_date, cardinality(y), content,
+          forecasting_train.train_start_date, forecasting_train.train_end_date, n, content,
           encode(sha256(content), 'hex'), octet_length(content));
   return jsonb_build_object('store_id', forecasting_train.store_id, 'product_id', forecasting_train.product_id,
                             'model_type', normalized ->> 'model_type', 'model_path', forecast_models.artifact_path(key),
-                            'config_hash', hash, 'n_observations', cardinality(y),
+                            'config_hash', hash, 'n_observations', n,
                             'train_start_date', forecasting_train.train_start_date, 'train_end_date', forecasting_train.train_end_date,
                             'artifact_hash', encode(sha256(content), 'hex'), 'artifact_size_bytes', octet_length(content),
                             'duration_ms', round(extract(epoch from clock_timestamp() - started)::numeric * 1000, 3));
 end $$;
 comment on function api.forecasting_train(bigint, bigint, date, date, jsonb, integer, text[]) is
-  'Trains a target-only model (naive, seasonal_naive, moving_average, weighted_moving_average, seasonal_average, trend_regression_baseline) on a store and product''s daily quantities; the artifact is kept as a row named by model_path (admin or service role).';
+  'Trains any of the eleven model types on a store and product''s daily quantities (the feature-aware ones on the V1 frame); the artifact is kept as a row named by model_path (admin or service role).';
 
 -- POST /forecasting/predict (200): horizon 1..90 forecasts from the caller's own artifact. 400: a
 -- model_path of another shape, an artifact trained for another store or product; 404: no such
@@ -104,7 +113,8 @@ begin
     raise exception 'Model was trained for store %, product %, not store %, product %', bundle ->> 'store_id', bundle ->> 'product_id',
       forecasting_predict.store_id, forecasting_predict.product_id using errcode = 'PT400';
   end if;
-  forecasts := forecast_models.forecast(bundle -> 'config', bundle -> 'state', (bundle ->> 'train_end_date')::date, forecasting_predict.horizon);
+  forecasts := forecast_models.forecast_model(bundle -> 'config', bundle -> 'state', forecasting_predict.store_id, forecasting_predict.product_id,
+                                              (bundle ->> 'train_end_date')::date, forecasting_predict.horizon);
   return jsonb_build_object(
     'store_id', forecasting_predict.store_id, 'product_id', forecasting_predict.product_id,
     'forecasts', (select jsonb_agg(jsonb_build_object('date', (bundle ->> 'train_end_date')::date + i::integer, 'forecast', f) order by i)

@@ -4,7 +4,21 @@
 -- five baselines are plain SQL; trend_regression_baseline fits its ridge in PL/Python
 -- (ridge.sql) and forecasts in SQL from the coefficients.
 
--- Each target-only model's parameters: kind, default, bounds (min/max inclusive, gt/lt exclusive).
+-- The eleven model types (§2), in the contract's order: six target-only, five feature-aware.
+create or replace function forecast_models.model_types() returns text[]
+language sql immutable as $$
+  select array['naive', 'seasonal_naive', 'moving_average', 'weighted_moving_average', 'seasonal_average',
+               'trend_regression_baseline', 'regression', 'prophet_like', 'random_forest', 'lightgbm', 'xgboost']
+$$;
+
+-- The models that learn from the feature frame rather than from the target alone.
+create or replace function forecast_models.is_feature_aware(model_type text) returns boolean
+language sql immutable as $$
+  select model_type in ('regression', 'prophet_like', 'random_forest', 'lightgbm', 'xgboost')
+$$;
+
+-- Each model's parameters: kind, default, bounds (min/max inclusive, gt/lt exclusive), and
+-- whether null is allowed.
 create or replace function forecast_models.model_parameters() returns jsonb
 language sql immutable as $$
   select '{
@@ -19,13 +33,31 @@ language sql immutable as $$
                          "trim_outliers": {"kind": "bool", "default": false}},
     "trend_regression_baseline": {"alpha": {"kind": "float", "default": 1.0, "min": 0, "max": 1000},
                                   "include_dow": {"kind": "bool", "default": true},
-                                  "include_month": {"kind": "bool", "default": true}}
+                                  "include_month": {"kind": "bool", "default": true}},
+    "random_forest": {"n_estimators": {"kind": "int", "default": 100, "min": 10, "max": 500},
+                      "max_depth": {"kind": "int", "default": 10, "min": 2, "max": 64, "nullable": true},
+                      "min_samples_leaf": {"kind": "int", "default": 2, "min": 1, "max": 50},
+                      "feature_config_hash": {"kind": "string", "default": null, "nullable": true}},
+    "lightgbm": {"n_estimators": {"kind": "int", "default": 100, "min": 10, "max": 1000},
+                 "max_depth": {"kind": "int", "default": 6, "min": 1, "max": 20},
+                 "learning_rate": {"kind": "float", "default": 0.1, "min": 0.001, "max": 1},
+                 "feature_config_hash": {"kind": "string", "default": null, "nullable": true}},
+    "xgboost": {"n_estimators": {"kind": "int", "default": 100, "min": 10, "max": 1000},
+                "max_depth": {"kind": "int", "default": 6, "min": 1, "max": 20},
+                "learning_rate": {"kind": "float", "default": 0.1, "min": 0.001, "max": 1},
+                "feature_config_hash": {"kind": "string", "default": null, "nullable": true}},
+    "regression": {"max_iter": {"kind": "int", "default": 200, "min": 10, "max": 1000},
+                   "learning_rate": {"kind": "float", "default": 0.05, "min": 0.001, "max": 1},
+                   "max_depth": {"kind": "int", "default": 6, "min": 1, "max": 20},
+                   "feature_config_hash": {"kind": "string", "default": null, "nullable": true}},
+    "prophet_like": {"alpha": {"kind": "float", "default": 1.0, "min": 0, "max": 10000},
+                     "feature_config_hash": {"kind": "string", "default": null, "nullable": true}}
   }'::jsonb
 $$;
 
 -- A model configuration checked and completed with its defaults: {model_type, schema_version,
 -- parameters…}. Problems are a 422 ({field: config.<model_type>.<parameter>, as Pydantic's
--- discriminated union names them}); a known feature-aware type is a 400 (not served here yet).
+-- discriminated union names them}).
 create or replace function forecast_models.normalized_config(config jsonb) returns jsonb
 language plpgsql immutable set search_path = '' as $$
 declare
@@ -49,15 +81,12 @@ begin
       'Unable to extract tag using discriminator ''model_type''', 'union_tag_not_found')));
   end if;
   model_type := config ->> 'model_type';
-  if model_type in ('regression', 'prophet_like', 'random_forest', 'lightgbm', 'xgboost') then
-    raise exception 'model_type % is a feature-aware model, which this service does not train yet; the target-only models are naive, seasonal_naive, moving_average, weighted_moving_average, seasonal_average and trend_regression_baseline', model_type
-      using errcode = 'PT400';
-  end if;
   spec := parameters -> model_type;
   if spec is null then
     perform forecast_models.invalid_all(pg_catalog.jsonb_build_array(forecast_models.problem('config.model_type',
-      pg_catalog.format('Input tag %L found using ''model_type'' does not match any of the expected tags: ''naive'', ''seasonal_naive'', ''moving_average'', ''weighted_moving_average'', ''seasonal_average'', ''trend_regression_baseline''',
-                        pg_catalog.left(model_type, 50)), 'union_tag_invalid')));
+      pg_catalog.format('Input tag %L found using ''model_type'' does not match any of the expected tags: %s', pg_catalog.left(model_type, 50),
+                        (select pg_catalog.string_agg(pg_catalog.quote_literal(t), ', ' order by i)
+                           from pg_catalog.unnest(forecast_models.model_types()) with ordinality u(t, i))), 'union_tag_invalid')));
   end if;
   result := pg_catalog.jsonb_build_object('model_type', model_type, 'schema_version', coalesce(config -> 'schema_version', '"1.0"'));
   if config ? 'schema_version' and pg_catalog.jsonb_typeof(config -> 'schema_version') <> 'string' then
@@ -69,7 +98,16 @@ begin
   for name, rule in select * from pg_catalog.jsonb_each(spec) loop
     field := 'config.' || model_type || '.' || name;
     value := coalesce(config -> name, rule -> 'default');
+    if pg_catalog.jsonb_typeof(value) = 'null' and (rule ->> 'nullable')::boolean then
+      result := result || pg_catalog.jsonb_build_object(name, value);
+      continue;
+    end if;
     case rule ->> 'kind'
+      when 'string' then
+        if pg_catalog.jsonb_typeof(value) <> 'string' then
+          problems := problems || forecast_models.problem(field, 'Input should be a valid string', 'string_type');
+          continue;
+        end if;
       when 'int' then
         if pg_catalog.jsonb_typeof(value) <> 'number' or value::text !~ '^-?[0-9]+$' then
           problems := problems || forecast_models.problem(field, 'Input should be a valid integer', 'int_type');
@@ -111,7 +149,7 @@ begin
   return result;
 end $$;
 comment on function forecast_models.normalized_config(jsonb) is
-  'A target-only model configuration checked (422 per problem, 400 for a feature-aware type) and completed with its defaults.';
+  'A model configuration checked (422 per problem) and completed with its defaults.';
 
 -- What a model needs to forecast, fitted on y (the target in date order) and its dates: the
 -- state kept in the artifact. Too little data for the model is a 400.
@@ -236,6 +274,6 @@ end $$;
 comment on function forecast_models.forecast(jsonb, jsonb, date, integer) is
   'The forecasts of a fitted target-only model for steps 0 … horizon−1 after train_end_date.';
 
-grant execute on function forecast_models.model_parameters(), forecast_models.normalized_config(jsonb),
+grant execute on function forecast_models.model_types(), forecast_models.is_feature_aware(text), forecast_models.model_parameters(), forecast_models.normalized_config(jsonb),
   forecast_models.fit(jsonb, date[], double precision[]), forecast_models.forecast(jsonb, jsonb, date, integer)
   to authenticated, service_role;
