@@ -53,10 +53,7 @@ language sql stable set search_path = '' as $$
       from pg_catalog.unnest(days) d(day)
   )
   select p.day, array[
-           (select h.v from history h where h.d = p.day - 1),
-           (select h.v from history h where h.d = p.day - 7),
-           (select h.v from history h where h.d = p.day - 14),
-           (select h.v from history h where h.d = p.day - 28),
+           h1.v, h7.v, h14.v, h28.v,
            pg_catalog.sin(2 * pi() * (extract(isodow from p.day) - 1) / 7),
            pg_catalog.cos(2 * pi() * (extract(isodow from p.day) - 1) / 7),
            pg_catalog.sin(2 * pi() * extract(month from p.day) / 12),
@@ -72,7 +69,12 @@ language sql stable set search_path = '' as $$
                       and (e.store_id is null or e.store_id = frame_v1.store_id))::integer,
            greatest(p.day - coalesce(launch.day, p.day), 0)
          ]::double precision[]
-    from priced p, product, launch
+    from priced p cross join product cross join launch
+    -- Joins rather than a lookup per cell: the planner hashes the history once.
+    left join history h1 on h1.d = p.day - 1
+    left join history h7 on h7.d = p.day - 7
+    left join history h14 on h14.d = p.day - 14
+    left join history h28 on h28.d = p.day - 28
    order by p.day
 $$;
 comment on function forecast_models.frame_v1(bigint, bigint, date[], date[], double precision[], date) is

@@ -4,8 +4,8 @@
 -- requires: forecastlab_models/forecasting.sql
 -- requires: forecastlab_models/backtesting.sql
 -- requires: forecastlab_models/featuresets.sql
--- ForecastLab's models as a unit of the core (docs/forecastlab-models.md): training, prediction
--- and backtesting of the target-only models and the model registry, at the spec's own paths
+-- ForecastLab's models as a unit of the core (docs/forecastlab-models.md): feature sets, training,
+-- prediction and backtesting of the eleven model types and the model registry, at the spec's own paths
 -- (/forecasting/…, /registry/…), also under /api/v1/…, with the data slice's FastAPI-style errors.
 
 select gateway.restate_unit('forecastlab-models', 'ForecastLab models',
@@ -22,9 +22,9 @@ insert into gateway.rate_policies (unit, name, requests, window_seconds, descrip
   ('forecastlab-models', 'forecastlab-models-train', 60, 60, 'ForecastLab model training: 60 per minute per user');
 
 insert into gateway.routes (method, path, function_name, min_role, app_roles, rate_policy, summary, tag, unit) values
-  ('POST',   '/forecasting/train',                     'forecasting_train',     'authenticated', '{admin}', 'forecastlab-models-train', 'Train a target-only model; the artifact is kept in the database', 'forecastlab-forecasting', 'forecastlab-models'),
+  ('POST',   '/forecasting/train',                     'forecasting_train',     'authenticated', '{admin}', 'forecastlab-models-train', 'Train a model (any of the eleven types); the artifact is kept in the database', 'forecastlab-forecasting', 'forecastlab-models'),
   ('POST',   '/forecasting/predict',                   'forecasting_predict',   'authenticated', null,      'forecastlab-models-read',  'Forecast from a trained model of the account', 'forecastlab-forecasting', 'forecastlab-models'),
-  ('POST',   '/backtesting/run',                       'backtesting_run',       'authenticated', null,      'forecastlab-models-train', 'Backtest a target-only model (expanding or sliding folds) against naive and seasonal_naive', 'forecastlab-backtesting', 'forecastlab-models'),
+  ('POST',   '/backtesting/run',                       'backtesting_run',       'authenticated', null,      'forecastlab-models-train', 'Backtest a model (expanding or sliding folds) against naive and seasonal_naive', 'forecastlab-backtesting', 'forecastlab-models'),
   ('POST',   '/featuresets/compute',                   'featuresets_compute',   'authenticated', null,      'forecastlab-models-read',  'Compute time-safe features of a store and product up to a cutoff date', 'forecastlab-featuresets', 'forecastlab-models'),
   ('POST',   '/featuresets/preview',                   'featuresets_preview',   'authenticated', null,      'forecastlab-models-read',  'Preview the last rows of a feature frame', 'forecastlab-featuresets', 'forecastlab-models'),
   ('POST',   '/registry/runs',                         'registry_create_run',   'authenticated', '{admin}', 'forecastlab-models-write', 'Create a model run (pending)', 'forecastlab-registry', 'forecastlab-models'),
