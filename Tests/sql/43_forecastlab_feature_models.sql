@@ -5,7 +5,7 @@
 -- missing-PL/Python path and a feature-aware backtest. The numbers themselves are checked against
 -- scikit-learn, LightGBM and xgboost outside the database by bench/reference/check_feature_models.py.
 begin;
-select plan(41);
+select plan(42);
 
 create temp table t_ids as select
   'f2000000-0000-4000-8000-00000000000a'::uuid as a, 'f2000000-0000-4000-8000-00000000000b'::uuid as b;
@@ -196,10 +196,17 @@ select (select a from t_ids), 'abcdefabcdef', 'regression', t_a.s, t_a.p, c -> '
   from t_a, (select jsonb_build_object('model_type', 'regression', 'config', '{"model_type": "regression"}'::jsonb, 'store_id', t_a.s, 'product_id', t_a.p,
                                        'train_end_date', '2026-03-11', 'state', jsonb_build_object(
                                          'feature_columns', to_jsonb(forecast_models.frame_v1_columns()), 'history_days', '[]'::jsonb, 'history_values', '[]'::jsonb,
-                                         'model', '{"kind": "tree_sum", "base": 0, "float32": false, "trees": [{"left": [0], "right": [0], "feature": [0], "threshold": [1], "value": [1], "missing_left": [true]}]}'::jsonb)) c
+                                         -- one node, its own left child: arrays as learner_fit writes them (base64 of little-endian bytes)
+                                         'model', to_jsonb('{"kind": "tree_sum", "base": 0, "float32": false, "trees": [{"left": "AAAAAA==", "right": "AAAAAA==", "feature": "AAAAAA==", "threshold": "AAAAAAAA8D8=", "value": "AAAAAAAA8D8=", "missing_left": "AQ=="}]}'::text))) c
                from t_a) x;
 select is(tests.error_of($$select api.forecasting_predict((select s from t_a), (select p from t_a), 3, 'artifacts/models/model_abcdefabcdef.joblib')$$),
   '{"sqlstate": "PT400", "message": "the model artifact holds a malformed tree", "errors": null}', 'a cyclic tree is a 400, not a hung backend');
+reset role;
+update forecast_models.artifacts set content = convert_to(replace(convert_from(content, 'UTF8'), 'AQ==', 'A!=='), 'UTF8') where artifact_key = 'abcdefabcdef';
+update forecast_models.artifacts set sha256 = encode(sha256(content), 'hex') where artifact_key = 'abcdefabcdef';
+select tests.as_member((select a from t_ids), 'admin');
+select is(tests.error_of($$select api.forecasting_predict((select s from t_a), (select p from t_a), 3, 'artifacts/models/model_abcdefabcdef.joblib')$$) ->> 'message',
+  'the model artifact holds a malformed tree', 'so is an array that is not base64');
 
 -- ── Backtesting ────────────────────────────────────────────────────────────────────────────────
 create temp table t_bt as select api.backtesting_run((select s from t_a), (select p from t_a), '2026-01-01', '2026-03-11',

@@ -80,7 +80,8 @@ begin
     'feature_frame_version', 1, 'feature_columns', pg_catalog.to_jsonb(columns), 'n_rows', n,
     'history_days', pg_catalog.to_jsonb(grid.days[greatest(1, n - 89):n]),
     'history_values', pg_catalog.to_jsonb(grid.values_[greatest(1, n - 89):n]),
-    'model', model::jsonb);
+    -- The learner's JSON as a string: kept as it came, not parsed into jsonb for nothing.
+    'model', pg_catalog.to_jsonb(model));
 end $$;
 comment on function forecast_models.fit_features(jsonb, bigint, bigint, date[], double precision[], date) is
   'Fits a feature-aware model (normalized config) on the V1 frame of a store and product''s target: the state its artifact keeps.';
@@ -100,7 +101,7 @@ begin
       using errcode = 'PT400';
   end if;
   begin
-    return forecast_models.learner_predict((state -> 'model')::text, pg_catalog.cardinality(columns),
+    return forecast_models.learner_predict(state ->> 'model', pg_catalog.cardinality(columns),
       forecast_models.frame_cells(store_id, product_id,
                                   array(select origin + h from pg_catalog.generate_series(1, horizon) h order by h),
                                   array(select (d #>> '{}')::date from pg_catalog.jsonb_array_elements(state -> 'history_days') d),

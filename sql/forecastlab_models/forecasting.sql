@@ -26,6 +26,7 @@ declare
   key text := left(replace(gen_random_uuid()::text, '-', ''), 12);
   bundle jsonb;
   content bytea;
+  digest text;
   n integer;
 begin
   perform auth.require_app_role('admin');
@@ -64,16 +65,17 @@ begin
                                'train_start_date', forecasting_train.train_start_date, 'train_end_date', forecasting_train.train_end_date,
                                'n_observations', n, 'state', state);
   content := convert_to(bundle::text, 'UTF8');
+  digest := encode(sha256(content), 'hex');  -- once: a tree model's bundle is hundreds of kilobytes
   insert into forecast_models.artifacts (account_id, artifact_key, model_type, store_id, product_id, config, config_hash,
                                          train_start_date, train_end_date, n_observations, content, sha256, size_bytes)
   values (account, key, normalized ->> 'model_type', forecasting_train.store_id, forecasting_train.product_id, normalized, hash,
           forecasting_train.train_start_date, forecasting_train.train_end_date, n, content,
-          encode(sha256(content), 'hex'), octet_length(content));
+          digest, octet_length(content));
   return jsonb_build_object('store_id', forecasting_train.store_id, 'product_id', forecasting_train.product_id,
                             'model_type', normalized ->> 'model_type', 'model_path', forecast_models.artifact_path(key),
                             'config_hash', hash, 'n_observations', n,
                             'train_start_date', forecasting_train.train_start_date, 'train_end_date', forecasting_train.train_end_date,
-                            'artifact_hash', encode(sha256(content), 'hex'), 'artifact_size_bytes', octet_length(content),
+                            'artifact_hash', digest, 'artifact_size_bytes', octet_length(content),
                             'duration_ms', round(extract(epoch from clock_timestamp() - started)::numeric * 1000, 3));
 end $$;
 comment on function api.forecasting_train(bigint, bigint, date, date, jsonb, integer, text[]) is

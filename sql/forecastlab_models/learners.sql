@@ -6,7 +6,8 @@
 -- database trains it).
 --
 -- A fitted model leaves the function as JSON that no loader can run code from: tree arrays for the
--- scikit-learn ensembles (evaluated by learner_predict with scikit-learn's own rule: x <= threshold
+-- scikit-learn ensembles (each array its little-endian bytes in base64, read back with
+-- numpy.frombuffer, and evaluated by learner_predict with scikit-learn's own rule: x <= threshold
 -- goes left, a missing value where the split learned to send it), coefficients for the ridge,
 -- LightGBM's text model and xgboost's JSON model. Never a pickle: an artifact row is data, and a
 -- hand-made one must not be able to run anything in the server.
@@ -25,7 +26,7 @@ create or replace function forecast_models.learner_fit(model_type text, paramete
                                                        x double precision[], y double precision[])
 returns text
 language plpython3u immutable set search_path = '' as $python$
-import json, os
+import base64, json, os
 for name in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
     os.environ.setdefault(name, '1')
 needs = {'regression': 'scikit-learn', 'random_forest': 'scikit-learn', 'prophet_like': 'scikit-learn',
@@ -51,11 +52,13 @@ p = json.loads(parameters)
 X = np.array(x, dtype=np.float64).reshape(-1, n_columns)
 target = np.array(y, dtype=np.float64)
 
+# Each tree array as the base64 of its little-endian bytes: exact (an infinite threshold
+# included), compact, and quick both ways.
+TYPES = {'left': '<i4', 'right': '<i4', 'feature': '<i4', 'threshold': '<f8', 'value': '<f8', 'missing_left': '|u1'}
+
 def trees(arrays):
-    # JSON has no infinity: a threshold of +inf (all non-missing values go left) becomes the
-    # largest float, which no finite feature value exceeds either.
-    return [{k: (np.nan_to_num(a, posinf=np.finfo(np.float64).max, neginf=-np.finfo(np.float64).max) if k == 'threshold' else np.asarray(a)).tolist()
-             for k, a in t.items()} for t in arrays]
+    return [{k: base64.b64encode(np.ascontiguousarray(a, dtype=TYPES[k]).tobytes()).decode('ascii') for k, a in t.items()}
+            for t in arrays]
 
 if model_type == 'regression':
     m = HistGradientBoostingRegressor(max_iter=p['max_iter'], learning_rate=p['learning_rate'], max_depth=p['max_depth'],
@@ -64,7 +67,7 @@ if model_type == 'regression':
     # over the iterations plus the baseline (the mean of y for squared error).
     model = {'kind': 'tree_sum', 'base': float(np.ravel(m._baseline_prediction)[0]), 'float32': False,
              'trees': trees([{'left': np.where(n['is_leaf'] == 1, -1, n['left'].astype(np.int64)), 'right': n['right'], 'feature': n['feature_idx'],
-                              'threshold': n['num_threshold'], 'value': n['value'], 'missing_left': n['missing_go_to_left'].astype(bool)}
+                              'threshold': n['num_threshold'], 'value': n['value'], 'missing_left': n['missing_go_to_left']}
                              for n in (predictors[0].nodes for predictors in m._predictors)])}
 elif model_type == 'random_forest':
     m = RandomForestRegressor(n_estimators=p['n_estimators'], max_depth=p['max_depth'], min_samples_leaf=p['min_samples_leaf'],
@@ -72,7 +75,7 @@ elif model_type == 'random_forest':
     # scikit-learn's trees compare the features as float32 against float64 thresholds.
     model = {'kind': 'tree_mean', 'base': 0.0, 'float32': True,
              'trees': trees([{'left': t.children_left, 'right': t.children_right, 'feature': np.maximum(t.feature, 0),
-                              'threshold': t.threshold, 'value': t.value[:, 0, 0], 'missing_left': t.missing_go_to_left.astype(bool)}
+                              'threshold': t.threshold, 'value': t.value[:, 0, 0], 'missing_left': t.missing_go_to_left}
                              for t in (e.tree_ for e in m.estimators_)])}
 elif model_type == 'prophet_like':
     m = Ridge(alpha=p['alpha']).fit(X, target)
@@ -93,18 +96,24 @@ $create$;
 create or replace function forecast_models.learner_predict(model text, n_columns integer, x double precision[])
 returns double precision[]
 language plpython3u immutable set search_path = '' as $python$
-import json, os
+import base64, binascii, json, os
 for name in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
     os.environ.setdefault(name, '1')
 import numpy as np
 m = json.loads(model)
+TYPES = {'left': '<i4', 'right': '<i4', 'feature': '<i4', 'threshold': '<f8', 'value': '<f8', 'missing_left': '|u1'}
+
+def array(tree, name):
+    try:
+        return np.frombuffer(base64.b64decode(tree[name], validate=True), dtype=TYPES[name]).astype(np.float64 if TYPES[name] == '<f8' else np.int64)
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        plpy.error('the model artifact holds a malformed tree', sqlstate='PT400')
 X = np.array(x, dtype=np.float64).reshape(-1, n_columns)
 
 def walk(tree, X):
     # Every row starts at the root and moves one level per pass, all rows at once.
-    left, right = np.asarray(tree['left'], dtype=np.int64), np.asarray(tree['right'], dtype=np.int64)
-    feature, threshold = np.asarray(tree['feature'], dtype=np.int64), np.asarray(tree['threshold'], dtype=np.float64)
-    missing_left, value = np.asarray(tree['missing_left'], dtype=bool), np.asarray(tree['value'], dtype=np.float64)
+    left, right, feature = array(tree, 'left'), array(tree, 'right'), array(tree, 'feature')
+    threshold, value, missing_left = array(tree, 'threshold'), array(tree, 'value'), array(tree, 'missing_left') != 0
     if not len(left) == len(right) == len(feature) == len(threshold) == len(missing_left) == len(value) > 0:
         plpy.error('the model artifact holds a malformed tree', sqlstate='PT400')
     node = np.zeros(len(X), dtype=np.int64)
