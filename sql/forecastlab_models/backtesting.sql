@@ -7,11 +7,11 @@
 -- store and product's daily quantities in [start_date, end_date] (the rows as stored, in date
 -- order, as training does), cuts folds by index (§9.2), fits and forecasts each fold with
 -- forecast_models.fit_model / forecast_model (a feature-aware fold's frame ends at its last
--- training day), and scores with forecast_models.metrics (§9.3).
+-- training day), and scores with the formulas of forecast_models.metrics (§9.3).
 --
--- Inside these functions a metric travels as the text of a double precision ('NaN', 'Infinity'
--- included, as float8out writes it with extra_float_digits = 1: exact), since JSON numbers cannot be
--- NaN or ∞; only the answer turns every non-finite value into null (docs: "Backtesting").
+-- The metrics are computed as exact double precision values (NaN and ∞ included) and written into
+-- the answer once, NaN and ±∞ as null, since JSON numbers cannot be NaN or ∞ (docs: "Backtesting");
+-- a JSON number written with extra_float_digits = 1 reads back as the same double precision.
 
 -- The folds of §9.2 on n rows, 0-based half-open index ranges [start, end). Fewer rows than
 -- min_train_size + gap + horizon is a 400; n_splits shrinks when the rows cannot hold them all.
@@ -47,46 +47,20 @@ end $$;
 comment on function forecast_models.backtest_folds(integer, text, integer, integer, integer, integer) is
   'Backtest folds on n rows (§9.2): 0-based [train_start, train_end) and [test_start, test_end); 400 when n < min_train_size + gap + horizon.';
 
--- The five metrics of a forecast in the internal form: {mae, rmse, smape, wape, bias} as float8 texts.
-create or replace function forecast_models.metric_texts(actual double precision[], forecast double precision[]) returns jsonb
-language sql immutable set search_path = '' set extra_float_digits = 1 as $$
-  select pg_catalog.jsonb_build_object('mae', m.mae::text, 'rmse', m.rmse::text, 'smape', m.smape::text,
-                                       'wape', m.wape::text, 'bias', m.bias::text)
-    from forecast_models.metrics(actual, forecast) m
-$$;
+-- Functions of the earlier internal text form, no longer used.
+drop function if exists forecast_models.metric_texts(double precision[], double precision[]);
+drop function if exists forecast_models.json_finite_object(jsonb);
+drop function if exists forecast_models.nan_mean(double precision[]);
+drop function if exists forecast_models.stability(double precision[]);
+drop function if exists forecast_models.backtest_model_json(jsonb);
 
--- A value of the internal form on the wire: a JSON number, or null for NaN and ±∞.
+-- A metric on the wire: a JSON number, or null for NaN and ±∞. No SET clause and stable (as
+-- to_jsonb is), so that the planner inlines it (it runs once per metric); to_jsonb writes the
+-- number as float8out does, so callers set extra_float_digits = 1 (exact).
 create or replace function forecast_models.json_finite(value double precision) returns jsonb
-language sql immutable set search_path = '' set extra_float_digits = 1 as $$
+language sql stable as $$
   select case when value is null or value in ('NaN'::double precision, 'Infinity'::double precision, '-Infinity'::double precision)
               then 'null'::jsonb else pg_catalog.to_jsonb(value) end
-$$;
-
--- An object of the internal form ({name: float8 text}, possibly nested) on the wire.
-create or replace function forecast_models.json_finite_object(metrics jsonb) returns jsonb
-language sql immutable set search_path = '' set extra_float_digits = 1 as $$
-  select case when metrics is null or pg_catalog.jsonb_typeof(metrics) <> 'object' then 'null'::jsonb
-              else coalesce((select pg_catalog.jsonb_object_agg(e.key,
-                                      case when pg_catalog.jsonb_typeof(e.value) = 'object' then forecast_models.json_finite_object(e.value)
-                                           else forecast_models.json_finite((e.value #>> '{}')::double precision) end)
-                               from pg_catalog.jsonb_each(metrics) e), '{}'::jsonb) end
-$$;
-
--- Mean across folds ignoring NaN (NaN when none is left; +∞ stays +∞), as float8 text.
-create or replace function forecast_models.nan_mean(values_ double precision[]) returns text
-language sql immutable set search_path = '' set extra_float_digits = 1 as $$
-  select coalesce(avg(v), 'NaN'::double precision)::text
-    from pg_catalog.unnest(values_) v where v <> 'NaN'::double precision
-$$;
-
--- Coefficient of variation in percent, 100 · population std / |mean| over the non-NaN values:
--- NaN with fewer than 2 of them, +∞ when the mean is 0 (an infinite value makes it NaN, as numpy).
-create or replace function forecast_models.stability(values_ double precision[]) returns text
-language sql immutable set search_path = '' set extra_float_digits = 1 as $$
-  select (case when count(v) < 2 then 'NaN'::double precision
-               when avg(v) = 0 then 'Infinity'::double precision
-               else 100 * stddev_pop(v) / abs(avg(v)) end)::text
-    from pg_catalog.unnest(values_) v where v <> 'NaN'::double precision
 $$;
 
 -- The horizon buckets (1-based step within a fold, inclusive).
@@ -96,8 +70,15 @@ language sql immutable as $$
   values ('h_1_7', 1, 7), ('h_8_14', 8, 14), ('h_15_28', 15, 28), ('h_29_plus', 29, 2147483647)
 $$;
 
--- One model on every fold: its ModelResult in the internal form (metrics as float8 texts). A fold
--- the model cannot fit (too little data, no PL/Python) raises its 400.
+-- One model on every fold: its ModelResult as answered (every metric a JSON number, or null where
+-- it is NaN or ±∞). Each fold is fitted and forecast in the loop; then one statement scores every
+-- fold and horizon bucket (metric_values, inlined), averages across folds and writes the JSON. A
+-- fold the model cannot fit (too little data, no PL/Python) raises its 400.
+--   aggregated_metrics: the mean across folds, NaN ignored (NaN when none is left; +∞ stays +∞);
+--   <metric>_stability: 100 · population std / |mean| over the non-NaN fold values, NaN with fewer
+--     than 2 of them, +∞ when the mean is 0 (an infinite value makes it NaN, as numpy);
+--   bucketed_aggregated_metrics: per bucket, the mean across the folds that have it.
+-- The cross-fold mean and deviation add the folds in order (order by i), as numpy does.
 drop function if exists forecast_models.backtest_model(jsonb, date[], double precision[], jsonb, boolean);
 create or replace function forecast_models.backtest_model(config jsonb, store_id bigint, product_id bigint, dates date[], y double precision[],
                                                           folds jsonb, store_fold_details boolean)
@@ -106,18 +87,14 @@ language plpgsql volatile set search_path = '' set extra_float_digits = 1 as $$
 declare
   fold jsonb;
   state jsonb;
-  actual double precision[];
   predicted double precision[];
-  test_dates date[];
-  results jsonb := '[]';
+  predictions double precision[] := '{}';  -- every fold's forecasts, one fold after the other
+  offsets integer[] := '{}';               -- where each fold's forecasts start in predictions (0-based)
   ts integer;
   te integer;
   ss integer;
   se integer;
-  names text[] := array['mae', 'rmse', 'smape', 'wape', 'bias'];
-  aggregated jsonb;
-  spread jsonb;
-  bucketed jsonb;
+  result jsonb;
 begin
   for fold in select f from pg_catalog.jsonb_array_elements(folds) f loop
     ts := (fold ->> 'train_start')::integer + 1;  -- 1-based, inclusive
@@ -127,82 +104,91 @@ begin
     state := forecast_models.fit_model(config, store_id, product_id, dates[ts:te], y[ts:te], dates[te]);
     -- Asked for len(test) steps after the last training row (not shifted by the gap, as upstream).
     predicted := forecast_models.forecast_model(config, state, store_id, product_id, dates[te], se - ss + 1);
-    actual := y[ss:se];
-    test_dates := dates[ss:se];
-    results := results || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-      'fold_index', fold -> 'fold_index',
-      'split', pg_catalog.jsonb_build_object('fold_index', fold -> 'fold_index', 'train_start', dates[ts], 'train_end', dates[te],
-                                             'test_start', dates[ss], 'test_end', dates[se],
-                                             'train_size', te - ts + 1, 'test_size', se - ss + 1),
-      'dates', case when store_fold_details then pg_catalog.to_jsonb(test_dates) else '[]'::jsonb end,
-      'actuals', case when store_fold_details then pg_catalog.to_jsonb(actual) else '[]'::jsonb end,
-      'predictions', case when store_fold_details then pg_catalog.to_jsonb(predicted) else '[]'::jsonb end,
-      'metrics', forecast_models.metric_texts(actual, predicted),
-      'horizon_bucket_metrics', coalesce((
-        select pg_catalog.jsonb_object_agg(b.bucket, forecast_models.metric_texts(actual[b.first_step : least(b.last_step, se - ss + 1)],
-                                                                                  predicted[b.first_step : least(b.last_step, se - ss + 1)]))
-          from forecast_models.horizon_buckets() b where b.first_step <= se - ss + 1), '{}'::jsonb)));
+    perform forecast_models.check_metric_arrays(y[ss:se], predicted);  -- what metrics would refuse
+    offsets := offsets || pg_catalog.cardinality(predictions);
+    predictions := predictions || predicted;
   end loop;
 
-  select pg_catalog.jsonb_object_agg(name, forecast_models.nan_mean(v)),
-         pg_catalog.jsonb_object_agg(name || '_stability', forecast_models.stability(v))
-    into aggregated, spread
-    from (select name, array(select (r -> 'metrics' ->> name)::double precision
-                               from pg_catalog.jsonb_array_elements(results) with ordinality x(r, i) order by i) v
-            from pg_catalog.unnest(names) name) per_metric;
-  select pg_catalog.jsonb_object_agg(bucket, means) into bucketed
-    from (select b.bucket, (select pg_catalog.jsonb_object_agg(name, forecast_models.nan_mean(
-                                     array(select (r -> 'horizon_bucket_metrics' -> b.bucket ->> name)::double precision
-                                             from pg_catalog.jsonb_array_elements(results) with ordinality x(r, i)
-                                            where r -> 'horizon_bucket_metrics' ? b.bucket order by i)))
-                              from pg_catalog.unnest(names) name) means
-            from forecast_models.horizon_buckets() b
-           where exists (select from pg_catalog.jsonb_array_elements(results) r where r -> 'horizon_bucket_metrics' ? b.bucket)) buckets;
-  return pg_catalog.jsonb_build_object(
+  -- Each fold's rows, 1-based and inclusive as in the loop, and where its forecasts start.
+  with bounds as (
+    select x.i, x.spec -> 'fold_index' as fold_index, (x.spec ->> 'train_start')::integer + 1 as ts, (x.spec ->> 'train_end')::integer as te,
+           (x.spec ->> 'test_start')::integer + 1 as ss, (x.spec ->> 'test_end')::integer as se, offsets[x.i::integer] as off
+      from pg_catalog.jsonb_array_elements(folds) with ordinality x(spec, i)),
+  -- Each fold's five metrics, one row each: on its whole test (bucket null) and on each bucket it reaches.
+  scored as (
+    select f.i, s.bucket, v.name, v.value
+      from bounds f
+      cross join lateral (select null::text, 1, f.se - f.ss + 1
+                          union all
+                          select b.bucket, b.first_step, least(b.last_step, f.se - f.ss + 1)
+                            from forecast_models.horizon_buckets() b where b.first_step <= f.se - f.ss + 1) s(bucket, first_step, last_step)
+      cross join lateral forecast_models.metric_values(y[f.ss + s.first_step - 1 : f.ss + s.last_step - 1],
+                                                       predictions[f.off + s.first_step : f.off + s.last_step]) m
+      cross join lateral (values ('mae', m.mae), ('rmse', m.rmse), ('smape', m.smape), ('wape', m.wape), ('bias', m.bias)) v(name, value)),
+  -- The metrics object of each fold and bucket.
+  sets as (
+    select c.i, c.bucket, pg_catalog.jsonb_object_agg(c.name, forecast_models.json_finite(c.value)) as metrics
+      from scored c group by c.i, c.bucket),
+  -- Across folds, per bucket (null: the whole test) and metric, the non-NaN values in fold order.
+  across as (
+    select a.bucket, a.name, coalesce(a.mean, 'NaN') as mean,
+           case when a.n < 2 then 'NaN' when a.mean = 0 then 'Infinity' else 100 * a.sd / pg_catalog.abs(a.mean) end as stability
+      from (select c.bucket, c.name, pg_catalog.count(*) filter (where c.value <> 'NaN') as n,
+                   pg_catalog.avg(c.value order by c.i) filter (where c.value <> 'NaN') as mean,
+                   pg_catalog.stddev_pop(c.value order by c.i) filter (where c.value <> 'NaN') as sd
+              from scored c group by c.bucket, c.name) a)
+  select pg_catalog.jsonb_build_object(
     'model_type', config ->> 'model_type', 'config_hash', forecast_models.config_hash(config),
-    'fold_results', results, 'aggregated_metrics', aggregated, 'metric_std', spread,
-    'bucketed_aggregated_metrics', bucketed,
+    'fold_results', coalesce((
+      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+               'fold_index', f.fold_index,
+               'split', pg_catalog.jsonb_build_object('fold_index', f.fold_index, 'train_start', dates[f.ts], 'train_end', dates[f.te],
+                                                      'test_start', dates[f.ss], 'test_end', dates[f.se],
+                                                      'train_size', f.te - f.ts + 1, 'test_size', f.se - f.ss + 1),
+               'dates', case when store_fold_details then pg_catalog.to_jsonb(dates[f.ss:f.se]) else '[]'::jsonb end,
+               'actuals', case when store_fold_details then pg_catalog.to_jsonb(y[f.ss:f.se]) else '[]'::jsonb end,
+               'predictions', case when store_fold_details then pg_catalog.to_jsonb(predictions[f.off + 1 : f.off + f.se - f.ss + 1]) else '[]'::jsonb end,
+               'metrics', (select t.metrics from sets t where t.i = f.i and t.bucket is null),
+               'horizon_bucket_metrics', coalesce((select pg_catalog.jsonb_object_agg(t.bucket, t.metrics) from sets t
+                                                    where t.i = f.i and t.bucket is not null), '{}'::jsonb)) order by f.i)
+        from bounds f), '[]'::jsonb),
+    'aggregated_metrics', coalesce((select pg_catalog.jsonb_object_agg(a.name, forecast_models.json_finite(a.mean)) from across a where a.bucket is null),
+                                   '{"mae": null, "rmse": null, "smape": null, "wape": null, "bias": null}'::jsonb),
+    'metric_std', coalesce((select pg_catalog.jsonb_object_agg(a.name || '_stability', forecast_models.json_finite(a.stability)) from across a where a.bucket is null),
+                           '{"mae_stability": null, "rmse_stability": null, "smape_stability": null, "wape_stability": null, "bias_stability": null}'::jsonb),
+    'bucketed_aggregated_metrics', (
+      select pg_catalog.jsonb_object_agg(b.bucket, b.means)
+        from (select a.bucket, pg_catalog.jsonb_object_agg(a.name, forecast_models.json_finite(a.mean)) as means
+                from across a where a.bucket is not null group by a.bucket) b),
     'feature_aware', forecast_models.is_feature_aware(config ->> 'model_type'),
     -- Future promotions, prices and holidays of a fold come from the tables (supplied plans).
-    'exogenous_policy', case when forecast_models.is_feature_aware(config ->> 'model_type') then 'supplied' end);
+    'exogenous_policy', case when forecast_models.is_feature_aware(config ->> 'model_type') then 'supplied' end)
+    into result;
+  return result;
 end $$;
 comment on function forecast_models.backtest_model(jsonb, bigint, bigint, date[], double precision[], jsonb, boolean) is
-  'One model fitted and scored on each backtest fold: fold results, aggregated metrics, stability, horizon buckets (metrics as float8 texts).';
+  'One model fitted and scored on each backtest fold: fold results, aggregated metrics, stability, horizon buckets (NaN and ±∞ as null).';
 
--- A ModelResult on the wire: every metric a JSON number, or null where it is NaN or ±∞.
-create or replace function forecast_models.backtest_model_json(result jsonb) returns jsonb
-language sql immutable set search_path = '' as $$
-  select result || pg_catalog.jsonb_build_object(
-    'fold_results', coalesce((select pg_catalog.jsonb_agg(f || pg_catalog.jsonb_build_object(
-                                       'metrics', forecast_models.json_finite_object(f -> 'metrics'),
-                                       'horizon_bucket_metrics', forecast_models.json_finite_object(f -> 'horizon_bucket_metrics')) order by i)
-                                from pg_catalog.jsonb_array_elements(result -> 'fold_results') with ordinality x(f, i)), '[]'::jsonb),
-    'aggregated_metrics', forecast_models.json_finite_object(result -> 'aggregated_metrics'),
-    'metric_std', forecast_models.json_finite_object(result -> 'metric_std'),
-    'bucketed_aggregated_metrics', forecast_models.json_finite_object(result -> 'bucketed_aggregated_metrics'))
-$$;
-
--- comparison_summary (§9.4) from internal ModelResults: per metric {main, naive?, seasonal_naive?,
--- vs_naive_pct?, vs_seasonal_pct?}; improvement = (baseline − main) / baseline · 100, bias by absolute
--- values; a percentage is left out when the baseline is 0, NaN or ±∞ or the main value not finite.
+-- comparison_summary (§9.4) from ModelResults as answered: per metric {main, naive?,
+-- seasonal_naive?, vs_naive_pct?, vs_seasonal_pct?}; improvement = (baseline − main) / baseline ·
+-- 100, bias by absolute values; a percentage is left out when the baseline is 0, NaN or ±∞ or the
+-- main value not finite (NaN and ±∞ are the nulls of the answers; a number reads back exactly).
 create or replace function forecast_models.backtest_comparison(main jsonb, baselines jsonb) returns jsonb
 language sql immutable set search_path = '' set extra_float_digits = 1 as $$
-  select pg_catalog.jsonb_object_agg(name, pg_catalog.jsonb_build_object(
-           'main', forecast_models.json_finite(m)) || coalesce((
+  select pg_catalog.jsonb_object_agg(n.name, pg_catalog.jsonb_build_object('main', main -> 'aggregated_metrics' -> n.name) || coalesce((
            select pg_catalog.jsonb_object_agg(k.key, k.value) from (
-             select b ->> 'model_type' as key, forecast_models.json_finite((b -> 'aggregated_metrics' ->> name)::double precision) as value
+             select b ->> 'model_type' as key, b -> 'aggregated_metrics' -> n.name as value
                from pg_catalog.jsonb_array_elements(baselines) b
              union all
              select case b ->> 'model_type' when 'naive' then 'vs_naive_pct' else 'vs_seasonal_pct' end,
-                    pg_catalog.to_jsonb((bv - mv) / bv * 100)
+                    pg_catalog.to_jsonb((x.bv - x.mv) / x.bv * 100)
                from pg_catalog.jsonb_array_elements(baselines) b,
-                    lateral (select case when name = 'bias' then abs((b -> 'aggregated_metrics' ->> name)::double precision)
-                                         else (b -> 'aggregated_metrics' ->> name)::double precision end as bv,
-                                    case when name = 'bias' then abs(m) else m end as mv) x
-              where bv <> 0 and bv not in ('NaN'::double precision, 'Infinity'::double precision, '-Infinity'::double precision)
-                and mv not in ('NaN'::double precision, 'Infinity'::double precision, '-Infinity'::double precision)) k), '{}'::jsonb))
-    from pg_catalog.unnest(array['mae', 'rmse', 'smape', 'wape', 'bias']) with ordinality n(name, ordinal),
-         lateral (select (main -> 'aggregated_metrics' ->> name)::double precision as m) main_value
+                    lateral (select case when n.name = 'bias' then pg_catalog.abs((b -> 'aggregated_metrics' ->> n.name)::double precision)
+                                         else (b -> 'aggregated_metrics' ->> n.name)::double precision end as bv,
+                                    case when n.name = 'bias' then pg_catalog.abs((main -> 'aggregated_metrics' ->> n.name)::double precision)
+                                         else (main -> 'aggregated_metrics' ->> n.name)::double precision end as mv) x
+              where x.bv <> 0 and x.mv is not null) k), '{}'::jsonb))
+    from pg_catalog.unnest(array['mae', 'rmse', 'smape', 'wape', 'bias']) n(name)
 $$;
 
 -- POST /backtesting/run (200, every member of the account).
@@ -343,10 +329,8 @@ begin
     'backtest_id', left(replace(gen_random_uuid()::text, '-', ''), 16),
     'store_id', backtesting_run.store_id, 'product_id', backtesting_run.product_id,
     'config_hash', forecast_models.config_hash(normalized), 'split_config', split,
-    'main_model_results', forecast_models.backtest_model_json(main),
-    'baseline_results', case when (normalized ->> 'include_baselines')::boolean
-                             then coalesce((select jsonb_agg(forecast_models.backtest_model_json(b) order by i)
-                                              from jsonb_array_elements(baselines) with ordinality x(b, i)), '[]') end,
+    'main_model_results', main,
+    'baseline_results', case when (normalized ->> 'include_baselines')::boolean then baselines end,
     'comparison_summary', case when jsonb_array_length(baselines) > 0 then forecast_models.backtest_comparison(main, baselines) end,
     'duration_ms', round(extract(epoch from clock_timestamp() - started)::numeric * 1000, 3),
     'leakage_check_passed', leakage_free);
@@ -355,10 +339,8 @@ comment on function api.backtesting_run(bigint, bigint, date, date, jsonb) is
   'Backtests any model type on a store and product''s daily quantities (expanding or sliding folds, gap, horizon), with naive and seasonal_naive(7) baselines on the same folds; metrics that are NaN or infinite are null.';
 
 grant execute on function forecast_models.backtest_folds(integer, text, integer, integer, integer, integer),
-  forecast_models.metric_texts(double precision[], double precision[]), forecast_models.json_finite(double precision),
-  forecast_models.json_finite_object(jsonb), forecast_models.nan_mean(double precision[]),
-  forecast_models.stability(double precision[]), forecast_models.horizon_buckets(),
+  forecast_models.json_finite(double precision), forecast_models.horizon_buckets(),
   forecast_models.backtest_model(jsonb, bigint, bigint, date[], double precision[], jsonb, boolean),
-  forecast_models.backtest_model_json(jsonb), forecast_models.backtest_comparison(jsonb, jsonb),
+  forecast_models.backtest_comparison(jsonb, jsonb),
   api.backtesting_run(bigint, bigint, date, date, jsonb)
   to authenticated, service_role;

@@ -6,9 +6,14 @@
 --   wape  = 100 · Σ|A − F| / Σ|A|  (+Infinity when Σ|A| = 0)
 --   bias  = mean (A − F)  (positive: under-forecast)
 -- Empty arrays give NaN; a null element is an error (nothing is silently skipped).
+--
+-- The formulas live once, in metric_values, which reads the pairs in array order in one pass (the
+-- sums, hence the floating-point results, do not depend on who asks). metrics and mae … bias check
+-- the arrays, then read its columns; reading one column computes only that metric (the planner
+-- drops the aggregates of unread columns), so mae is not refused for rmse's underflow.
 
-create or replace function forecast_models.metric_pairs(actual double precision[], forecast double precision[])
-returns table (a double precision, f double precision)
+-- True, or the 422 for arrays that cannot be scored: different lengths, or a null element.
+create or replace function forecast_models.check_metric_arrays(actual double precision[], forecast double precision[]) returns boolean
 language plpgsql immutable set search_path = '' as $$
 begin
   if actual is null or forecast is null or coalesce(pg_catalog.cardinality(actual), 0) <> coalesce(pg_catalog.cardinality(forecast), 0) then
@@ -16,51 +21,78 @@ begin
       detail = pg_catalog.jsonb_build_object('errors', pg_catalog.jsonb_build_array(forecast_models.problem('forecast',
                  'actual and forecast must be arrays of the same length', 'value_error')))::text;
   end if;
-  if array_position(actual, null) is not null or array_position(forecast, null) is not null then
+  if pg_catalog.array_position(actual, null) is not null or pg_catalog.array_position(forecast, null) is not null then
     raise exception 'actual and forecast must not hold nulls' using errcode = '22023',
       detail = pg_catalog.jsonb_build_object('errors', pg_catalog.jsonb_build_array(forecast_models.problem('forecast',
                  'actual and forecast must not hold nulls', 'value_error')))::text;
   end if;
-  return query select u.a, u.f from unnest(actual, forecast) u(a, f);
+  return true;
 end $$;
 
-create or replace function forecast_models.mae(actual double precision[], forecast double precision[]) returns double precision
-language sql immutable set search_path = '' as $$
-  select coalesce(avg(abs(p.a - p.f)), 'NaN') from forecast_models.metric_pairs(actual, forecast) p
-$$;
+-- The checked pairs, in array order.
+create or replace function forecast_models.metric_pairs(actual double precision[], forecast double precision[])
+returns table (a double precision, f double precision)
+language plpgsql immutable set search_path = '' as $$
+begin
+  perform forecast_models.check_metric_arrays(actual, forecast);
+  return query select u.a, u.f from rows from (pg_catalog.unnest(actual), pg_catalog.unnest(forecast)) u(a, f);
+end $$;
 
-create or replace function forecast_models.rmse(actual double precision[], forecast double precision[]) returns double precision
-language sql immutable set search_path = '' as $$
-  select coalesce(sqrt(avg((p.a - p.f) * (p.a - p.f))), 'NaN') from forecast_models.metric_pairs(actual, forecast) p
-$$;
-
-create or replace function forecast_models.smape(actual double precision[], forecast double precision[]) returns double precision
-language sql immutable set search_path = '' as $$
-  select coalesce(100 * avg(case when abs(p.a) + abs(p.f) = 0 then 0 else 2 * abs(p.a - p.f) / (abs(p.a) + abs(p.f)) end), 'NaN')
-    from forecast_models.metric_pairs(actual, forecast) p
-$$;
-
-create or replace function forecast_models.wape(actual double precision[], forecast double precision[]) returns double precision
-language sql immutable set search_path = '' as $$
-  select case when count(*) = 0 then 'NaN'
-              when sum(abs(p.a)) = 0 then 'Infinity'
-              else 100 * sum(abs(p.a - p.f)) / sum(abs(p.a)) end
-    from forecast_models.metric_pairs(actual, forecast) p
-$$;
-
-create or replace function forecast_models.bias(actual double precision[], forecast double precision[]) returns double precision
-language sql immutable set search_path = '' as $$
-  select coalesce(avg(p.a - p.f), 'NaN') from forecast_models.metric_pairs(actual, forecast) p
+-- The five metrics of arrays the caller has checked (same length, no nulls), in one pass. No SET
+-- clause, so that the planner inlines it where it is called (backtesting calls it per fold and
+-- horizon bucket); everything in it is schema-qualified.
+create or replace function forecast_models.metric_values(actual double precision[], forecast double precision[])
+returns table (mae double precision, rmse double precision, smape double precision, wape double precision, bias double precision)
+language sql immutable as $$
+  select coalesce(pg_catalog.avg(pg_catalog.abs(u.a - u.f)), 'NaN'),
+         coalesce(pg_catalog.sqrt(pg_catalog.avg((u.a - u.f) * (u.a - u.f))), 'NaN'),
+         coalesce(100 * pg_catalog.avg(case when pg_catalog.abs(u.a) + pg_catalog.abs(u.f) = 0 then 0
+                                             else 2 * pg_catalog.abs(u.a - u.f) / (pg_catalog.abs(u.a) + pg_catalog.abs(u.f)) end), 'NaN'),
+         case when pg_catalog.count(*) = 0 then 'NaN'
+              when pg_catalog.sum(pg_catalog.abs(u.a)) = 0 then 'Infinity'
+              else 100 * pg_catalog.sum(pg_catalog.abs(u.a - u.f)) / pg_catalog.sum(pg_catalog.abs(u.a)) end,
+         coalesce(pg_catalog.avg(u.a - u.f), 'NaN')
+    from rows from (pg_catalog.unnest(actual), pg_catalog.unnest(forecast)) u(a, f)
 $$;
 
 -- All five at once, as backtesting reports them.
 create or replace function forecast_models.metrics(actual double precision[], forecast double precision[])
 returns table (mae double precision, rmse double precision, smape double precision, wape double precision, bias double precision)
 language sql immutable set search_path = '' as $$
-  select forecast_models.mae(actual, forecast), forecast_models.rmse(actual, forecast), forecast_models.smape(actual, forecast),
-         forecast_models.wape(actual, forecast), forecast_models.bias(actual, forecast)
+  select m.mae, m.rmse, m.smape, m.wape, m.bias
+    from forecast_models.metric_values(actual, forecast) m where forecast_models.check_metric_arrays(actual, forecast)
 $$;
 
+create or replace function forecast_models.mae(actual double precision[], forecast double precision[]) returns double precision
+language sql immutable set search_path = '' as $$
+  select m.mae from forecast_models.metric_values(actual, forecast) m where forecast_models.check_metric_arrays(actual, forecast)
+$$;
+
+create or replace function forecast_models.rmse(actual double precision[], forecast double precision[]) returns double precision
+language sql immutable set search_path = '' as $$
+  select m.rmse from forecast_models.metric_values(actual, forecast) m where forecast_models.check_metric_arrays(actual, forecast)
+$$;
+
+create or replace function forecast_models.smape(actual double precision[], forecast double precision[]) returns double precision
+language sql immutable set search_path = '' as $$
+  select m.smape from forecast_models.metric_values(actual, forecast) m where forecast_models.check_metric_arrays(actual, forecast)
+$$;
+
+create or replace function forecast_models.wape(actual double precision[], forecast double precision[]) returns double precision
+language sql immutable set search_path = '' as $$
+  select m.wape from forecast_models.metric_values(actual, forecast) m where forecast_models.check_metric_arrays(actual, forecast)
+$$;
+
+create or replace function forecast_models.bias(actual double precision[], forecast double precision[]) returns double precision
+language sql immutable set search_path = '' as $$
+  select m.bias from forecast_models.metric_values(actual, forecast) m where forecast_models.check_metric_arrays(actual, forecast)
+$$;
+
+comment on function forecast_models.check_metric_arrays(double precision[], double precision[]) is
+  'True, or 22023 (a 422 naming forecast) unless actual and forecast are arrays of the same length without nulls.';
+comment on function forecast_models.metric_pairs(double precision[], double precision[]) is 'The (actual, forecast) pairs, checked, in array order.';
+comment on function forecast_models.metric_values(double precision[], double precision[]) is
+  'MAE, RMSE, sMAPE, WAPE and bias of arrays already checked (same length, no nulls), in one pass; inlined by the planner.';
 comment on function forecast_models.mae(double precision[], double precision[]) is 'Mean absolute error; NaN when empty.';
 comment on function forecast_models.rmse(double precision[], double precision[]) is 'Root mean squared error; NaN when empty.';
 comment on function forecast_models.smape(double precision[], double precision[]) is 'Symmetric MAPE in percent (0..200), A = F = 0 counting 0; NaN when empty.';
@@ -68,7 +100,8 @@ comment on function forecast_models.wape(double precision[], double precision[])
 comment on function forecast_models.bias(double precision[], double precision[]) is 'Mean of actual − forecast (positive: under-forecast); NaN when empty.';
 comment on function forecast_models.metrics(double precision[], double precision[]) is 'MAE, RMSE, sMAPE, WAPE and bias of a forecast.';
 
-grant execute on function forecast_models.metric_pairs(double precision[], double precision[]),
+grant execute on function forecast_models.check_metric_arrays(double precision[], double precision[]),
+  forecast_models.metric_pairs(double precision[], double precision[]), forecast_models.metric_values(double precision[], double precision[]),
   forecast_models.mae(double precision[], double precision[]), forecast_models.rmse(double precision[], double precision[]),
   forecast_models.smape(double precision[], double precision[]), forecast_models.wape(double precision[], double precision[]),
   forecast_models.bias(double precision[], double precision[]), forecast_models.metrics(double precision[], double precision[])
