@@ -154,6 +154,7 @@ done
 [ "${BENCH_FLOWPILOT:-1}" = 1 ] && . scripts/bench-flowpilot.sh
 [ "${BENCH_FORECASTLAB:-1}" = 1 ] && . scripts/bench-forecastlab.sh
 [ "${BENCH_FORECASTLAB:-1}" = 1 ] && [ "${BENCH_PEER:-1}" = 1 ] && . scripts/bench-peer.sh
+[ "${BENCH_FORECASTLAB:-1}" = 1 ] && [ "${BENCH_MODELS:-1}" = 1 ] && . scripts/bench-models.sh
 
 echo
 echo "report: $REPORT"
