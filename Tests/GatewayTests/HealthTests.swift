@@ -42,6 +42,11 @@ struct HealthTests {
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
             }
+            // Its routes are not known yet: a path may be one of them, so it is a 503 to retry, not a 404.
+            try await client.execute(uri: "/api/v1/dashboard/summary", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "5")
+            }
         }
     }
 

@@ -25,7 +25,9 @@ enum TestEnvironment {
     static let metricsToken = "metrics-" + UUID().uuidString
     static let secret = (0..<48).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! }.reduce("") { $0 + String($1) }
 
-    static func configuration(databaseURL: String? = nil, poolSize: Int = 4,
+    /// Two connections a gateway (and one for its listener): a hundred tests run at once, each with
+    /// gateways of their own, within the test server's connection slots.
+    static func configuration(databaseURL: String? = nil, poolSize: Int = 2,
                               auth: AuthConfiguration = AuthConfiguration(hmacSecret: secret)) throws -> GatewayConfiguration {
         var configuration = try GatewayConfiguration(hostname: "127.0.0.1", port: 0, databaseURL: databaseURL ?? gatewayURL(),
                                                      auth: auth, poolSize: poolSize, logLevel: .warning)

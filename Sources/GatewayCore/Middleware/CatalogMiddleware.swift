@@ -22,8 +22,13 @@ struct CatalogMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch catalog.current.match(method: request.method.rawValue, path: request.uri.path) {
-        case .none:
+        case .none where catalog.isLoaded:
             return try await next(request, context)
+        case .none:
+            // Before the first load any path may be a route not known yet: retry, not "no such endpoint".
+            do { return try await next(request, context) } catch let error as HTTPError where error.status == .notFound {
+                throw Problem.unavailable("The gateway has not loaded its routes yet; retry shortly")
+            }
         case .wrongMethod(let allowed) where request.method == .options:
             return Response(status: .noContent, headers: [.allow: allowed.joined(separator: ", ")])
         case .wrongMethod(let allowed):
