@@ -10,10 +10,7 @@ import Testing
 /// its own, with a store and products inserted by psql (the data slice's tables).
 @Suite("ForecastLab backtesting")
 struct ForecastLabBacktestingTests: JSONRequests {
-    struct Account {
-        let id = UUID().uuidString.lowercased()
-        func token(_ appRole: String) -> String { TestEnvironment.token(account: id, appRole: appRole) }
-    }
+    typealias Account = TestAccount
 
     /// A store; product `weekly` with 28 days from 2026-01-01, quantity 10 + 2·(i mod 7) + i div 7;
     /// product `zeros` with 14 days of 5, then 7 days of 0.

@@ -11,10 +11,7 @@ import Testing
 /// tables). The values are checked cell by cell in Tests/sql/42 and bench/reference/check_features.py.
 @Suite("ForecastLab feature sets")
 struct ForecastLabFeaturesetsTests: JSONRequests {
-    struct Account {
-        let id = UUID().uuidString.lowercased()
-        func token(_ appRole: String) -> String { TestEnvironment.token(account: id, appRole: appRole) }
-    }
+    typealias Account = TestAccount
 
     /// A store; product `sold` with sales on 2026-01-01 … 01-10 but not 01-05 and 01-06 (quantity
     /// 4 6 8 2 – – 10 3 5 7), a promotion for every store on 01-02 … 01-03; product `unsold`, no sales.

@@ -10,10 +10,7 @@ import Testing
 /// its own, with a store and product inserted by psql (the data slice's tables).
 @Suite("ForecastLab models")
 struct ForecastLabModelsTests: JSONRequests {
-    struct Account {
-        let id = UUID().uuidString.lowercased()
-        func token(_ appRole: String) -> String { TestEnvironment.token(account: id, appRole: appRole) }
-    }
+    typealias Account = TestAccount
 
     /// A store and a product with 28 days of sales from 2026-01-01: quantity 10 + 2·(i mod 7) + i div 7.
     func seed(_ account: Account) async throws -> (store: Int, product: Int) {

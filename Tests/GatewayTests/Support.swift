@@ -75,6 +75,12 @@ enum TestEnvironment {
     }
 }
 
+/// An account of a test's own, and tokens for its members.
+struct TestAccount {
+    let id = UUID().uuidString.lowercased()
+    func token(_ appRole: String) -> String { TestEnvironment.token(account: id, appRole: appRole) }
+}
+
 extension HTTPFields {
     static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
     /// What a scraper from another host sends for /metrics.

@@ -23,14 +23,12 @@ sMAPE 0/0 pairs, a baseline whose mean is 0 so the comparison leaves its percent
 Run:  PYTHONPATH=/work/main/.pylib /usr/bin/python3 bench/reference/check_backtest.py --database-url "$URL"
 (default URL: $DATABASE_URL). Exit 0 when every check passes, 1 otherwise.
 """
-import argparse
 import datetime as dt
 import hashlib
 import json
 import math
 import os
 import re
-import subprocess
 import sys
 import uuid
 import warnings
@@ -39,6 +37,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_models import DEFAULTS, reference_forecast, reference_metrics, sql_literal  # noqa: E402
+
+import refcommon
 
 METRIC_RTOL = 1e-9
 BASELINE_RTOL = 1e-12
@@ -273,8 +273,7 @@ def run(url):
         lines.append(f"select 'B|{k}|' || api.backtesting_run({ids}, '{(days[0] - dt.timedelta(days=1)).isoformat()}', "
                      f"'{days[-1].isoformat()}', {sql_literal(json.dumps(config))}::jsonb)::text;")
     lines.append("rollback;")
-    done = subprocess.run(["psql", url, "-X", "-q", "-A", "-t", "-f", "-"], input="\n".join(lines) + "\n",
-                          capture_output=True, text=True)
+    done = refcommon.psql(url, lines)
     if done.returncode != 0:
         print(done.stderr, file=sys.stderr)
         return 1
@@ -335,9 +334,4 @@ def run(url):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
-    args = parser.parse_args()
-    if not args.database_url:
-        parser.error("give --database-url (or set DATABASE_URL)")
-    sys.exit(run(args.database_url))
+    refcommon.main(run, __doc__)

@@ -44,12 +44,10 @@ BLAS dot product on both sides, whose order may change with the BLAS kernel: 1e-
 Run:  PYTHONPATH=/work/main/.pylib /usr/bin/python3 bench/reference/check_feature_models.py --database-url "$URL"
 (default URL: $DATABASE_URL). Exit 0 when every check passes, 1 otherwise.
 """
-import argparse
 import datetime as dt
 import json
 import math
 import os
-import subprocess
 import sys
 import uuid
 import warnings
@@ -59,6 +57,8 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
 import numpy as np  # noqa: E402
+
+import refcommon
 
 FRAME_RTOL = 1e-12
 TREE_RTOL = 1e-9
@@ -385,9 +385,7 @@ def run(url):
     account, other = str(uuid.uuid4()), str(uuid.uuid4())
     data, foreign = dataset()
     lines = build_script(account, other, data, foreign)
-    env = dict(os.environ, PGOPTIONS="-c extra_float_digits=1")
-    done = subprocess.run(["psql", url, "-X", "-q", "-A", "-t", "-f", "-"], input="\n".join(lines) + "\n",
-                          capture_output=True, text=True, env=env)
+    done = refcommon.psql(url, lines)
     if done.returncode != 0:
         print(done.stderr, file=sys.stderr)
         return 1
@@ -510,9 +508,4 @@ def run(url):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
-    args = parser.parse_args()
-    if not args.database_url:
-        parser.error("give --database-url (or set DATABASE_URL)")
-    sys.exit(run(args.database_url))
+    refcommon.main(run, __doc__)

@@ -16,16 +16,15 @@ without reading the SQL), and compares:
 Run:  PYTHONPATH=/work/main/.pylib /usr/bin/python3 bench/reference/check_features.py --database-url "$URL"
 (default URL: $DATABASE_URL). Exit 0 when every check passes, 1 otherwise.
 """
-import argparse
 import datetime as dt
 import hashlib
 import json
-import os
-import subprocess
 import sys
 import uuid
 
 import numpy as np
+
+import refcommon
 
 TOLERANCE = 1e-9
 FIRST = dt.date(2025, 1, 1)
@@ -372,9 +371,7 @@ def compare(label, answer, dates, frame, config, kind, sample):
 def run(url):
     account = str(uuid.uuid4())
     lines = build_script(account, dataset())
-    env = dict(os.environ, PGOPTIONS="-c extra_float_digits=1")
-    done = subprocess.run(["psql", url, "-X", "-q", "-A", "-t", "-f", "-"], input="\n".join(lines) + "\n",
-                          capture_output=True, text=True, env=env)
+    done = refcommon.psql(url, lines)
     if done.returncode != 0:
         print(done.stderr, file=sys.stderr)
         return 1
@@ -414,9 +411,4 @@ def run(url):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
-    args = parser.parse_args()
-    if not args.database_url:
-        parser.error("give --database-url (or set DATABASE_URL)")
-    sys.exit(run(args.database_url))
+    refcommon.main(run, __doc__)

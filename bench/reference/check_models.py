@@ -17,17 +17,16 @@ a psql caller would), recomputes the same forecasts here with numpy and scikit-l
 Run:  PYTHONPATH=/work/main/.pylib /usr/bin/python3 bench/reference/check_models.py --database-url "$URL"
 (default URL: $DATABASE_URL). Exit 0 when every check passes, 1 otherwise.
 """
-import argparse
 import datetime as dt
 import hashlib
 import json
-import os
-import subprocess
 import sys
 import uuid
 
 import numpy as np
 from sklearn.linear_model import Ridge
+
+import refcommon
 
 BASELINE_RTOL = 1e-12
 RIDGE_RTOL = 1e-6
@@ -190,9 +189,7 @@ def run(url):
                      f"'rmse', forecast_models.rmse({arr_a}, {arr_f})::text, 'smape', forecast_models.smape({arr_a}, {arr_f})::text, "
                      f"'wape', forecast_models.wape({arr_a}, {arr_f})::text, 'bias', forecast_models.bias({arr_a}, {arr_f})::text)::text;")
     lines.append("rollback;")
-    env = dict(os.environ, PGOPTIONS="-c extra_float_digits=1")
-    done = subprocess.run(["psql", url, "-X", "-q", "-A", "-t", "-f", "-"], input="\n".join(lines) + "\n",
-                          capture_output=True, text=True, env=env)
+    done = refcommon.psql(url, lines)
     if done.returncode != 0:
         print(done.stderr, file=sys.stderr)
         return 1
@@ -259,9 +256,4 @@ def run(url):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
-    args = parser.parse_args()
-    if not args.database_url:
-        parser.error("give --database-url (or set DATABASE_URL)")
-    sys.exit(run(args.database_url))
+    refcommon.main(run, __doc__)

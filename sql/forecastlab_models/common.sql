@@ -154,6 +154,21 @@ grant execute on function forecast_models.invalid_all(jsonb), forecast_models.pr
   forecast_models.run_json(forecast_models.runs), forecast_models.find_run(text)
   to authenticated, service_role;
 
+-- A 404 unless the store and the product are the account's (another account's are not told apart
+-- from unknown ones).
+create or replace function forecast_models.require_store_product(account uuid, store_id bigint, product_id bigint) returns void
+language plpgsql stable set search_path = '' as $$
+begin
+  if not exists (select from forecast.stores s where s.id = require_store_product.store_id and s.account_id = account) then
+    raise exception 'Store % not found', require_store_product.store_id using errcode = 'PT404';
+  end if;
+  if not exists (select from forecast.products p where p.id = require_store_product.product_id and p.account_id = account) then
+    raise exception 'Product % not found', require_store_product.product_id using errcode = 'PT404';
+  end if;
+end $$;
+revoke all on function forecast_models.require_store_product(uuid, bigint, bigint) from public;
+grant execute on function forecast_models.require_store_product(uuid, bigint, bigint) to authenticated, service_role;
+
 -- The caller's daily sales of one store and product between two dates, as the models read them
 -- (the rows as stored, no gap filling): 404 for a store or product not in the account, 400 for no
 -- sales in the window. Train and backtest both start here.
@@ -161,12 +176,7 @@ create or replace function forecast_models.series(account uuid, store_id bigint,
                                                   out dates date[], out y double precision[])
 language plpgsql stable set search_path = '' as $$
 begin
-  if not exists (select from forecast.stores s where s.id = series.store_id and s.account_id = account) then
-    raise exception 'Store % not found', series.store_id using errcode = 'PT404';
-  end if;
-  if not exists (select from forecast.products p where p.id = series.product_id and p.account_id = account) then
-    raise exception 'Product % not found', series.product_id using errcode = 'PT404';
-  end if;
+  perform forecast_models.require_store_product(account, series.store_id, series.product_id);
   select pg_catalog.array_agg(s.date order by s.date), pg_catalog.array_agg(s.quantity::double precision order by s.date)
     into dates, y
     from forecast.sales_daily s

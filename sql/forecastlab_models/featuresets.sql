@@ -377,19 +377,6 @@ language sql immutable set search_path = '' as $$
     from pg_catalog.jsonb_array_elements_text(list) with ordinality x(e, o)
 $$;
 
--- 404 unless the store and the product are the caller's account's (another account's are not told
--- apart from unknown ones).
-create or replace function forecast_models.featureset_owned(account uuid, store_id bigint, product_id bigint) returns void
-language plpgsql stable set search_path = '' as $$
-begin
-  if not exists (select from forecast.stores s where s.id = featureset_owned.store_id and s.account_id = account) then
-    raise exception 'Store % not found', featureset_owned.store_id using errcode = 'PT404';
-  end if;
-  if not exists (select from forecast.products p where p.id = featureset_owned.product_id and p.account_id = account) then
-    raise exception 'Product % not found', featureset_owned.product_id using errcode = 'PT404';
-  end if;
-end $$;
-
 -- The feature frame (§7) of a store and product as of cutoff_date: one row per day of the daily grid
 -- (the file's header), its features in featureset_columns' order (NaN and ±∞ as null). 404: a store
 -- or product not in the account, or no sales in [cutoff − lookback_days, cutoff].
@@ -414,7 +401,7 @@ declare
   kept integer[];
   n integer;
 begin
-  perform forecast_models.featureset_owned(account, store_id, product_id);
+  perform forecast_models.require_store_product(account, store_id, product_id);
   -- 1. Read every source up to the cutoff only, before anything is computed.
   with sales as (
     select s.date, s.quantity::double precision as quantity, s.unit_price::double precision as unit_price,
@@ -636,7 +623,7 @@ grant execute on function forecast_models.featureset_rules(), forecast_models.fs
   forecast_models.fs_exogenous(integer, jsonb, double precision[], double precision[], double precision[], double precision[], double precision[], double precision[]),
   forecast_models.fs_pick(anyarray, integer[]),
   forecast_models.fs_column(text, double precision[], double precision[], double precision[]),
-  forecast_models.fs_integers(jsonb), forecast_models.featureset_owned(uuid, bigint, bigint),
+  forecast_models.fs_integers(jsonb),
   forecast_models.featureset_frame(uuid, bigint, bigint, date, integer, jsonb),
   forecast_models.featureset_answer(uuid, bigint, bigint, date, integer, jsonb, integer),
   forecast_models.featureset_problems(bigint, bigint, date, text, integer, integer, integer, jsonb),
