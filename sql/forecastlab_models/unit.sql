@@ -4,6 +4,7 @@
 -- requires: forecastlab_models/forecasting.sql
 -- requires: forecastlab_models/backtesting.sql
 -- requires: forecastlab_models/featuresets.sql
+-- requires: forecastlab_models/explain.sql
 -- ForecastLab's models as a unit of the core (docs/forecastlab-models.md): feature sets, training,
 -- prediction and backtesting of the eleven model types and the model registry, at the spec's own paths
 -- (/forecasting/…, /registry/…), also under /api/v1/…, with the data slice's FastAPI-style errors.
@@ -36,4 +37,6 @@ insert into gateway.routes (method, path, function_name, min_role, app_roles, ra
   ('GET',    '/registry/aliases',                      'registry_list_aliases', 'authenticated', null,      'forecastlab-models-read',  'Deployment aliases', 'forecastlab-registry', 'forecastlab-models'),
   ('GET',    '/registry/aliases/{alias_name}',         'registry_get_alias',    'authenticated', null,      'forecastlab-models-read',  'One deployment alias', 'forecastlab-registry', 'forecastlab-models'),
   ('DELETE', '/registry/aliases/{alias_name}',         'registry_delete_alias', 'authenticated', '{admin}', 'forecastlab-models-write', 'Delete a deployment alias', 'forecastlab-registry', 'forecastlab-models'),
-  ('GET',    '/registry/compare/{run_id_a}/{run_id_b}', 'registry_compare_runs', 'authenticated', null,     'forecastlab-models-read',  'Compare two runs: configuration and metrics', 'forecastlab-registry', 'forecastlab-models');
+  ('GET',    '/registry/compare/{run_id_a}/{run_id_b}', 'registry_compare_runs', 'authenticated', null,     'forecastlab-models-read',  'Compare two runs: configuration and metrics', 'forecastlab-registry', 'forecastlab-models'),
+  ('POST',   '/explain/forecast',                      'explain_forecast',      'authenticated', null,      'forecastlab-models-read',  'Explain a baseline forecast: drivers, reason codes, confidence', 'forecastlab-explain', 'forecastlab-models'),
+  ('GET',    '/explain/runs/{run_id}',                 'explain_run',           'authenticated', null,      'forecastlab-models-read',  'Explain a registry run of a baseline: drivers, reason codes, confidence', 'forecastlab-explain', 'forecastlab-models');
