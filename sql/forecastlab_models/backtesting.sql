@@ -332,7 +332,7 @@ begin
     'main_model_results', main,
     'baseline_results', case when (normalized ->> 'include_baselines')::boolean then baselines end,
     'comparison_summary', case when jsonb_array_length(baselines) > 0 then forecast_models.backtest_comparison(main, baselines) end,
-    'duration_ms', round(extract(epoch from clock_timestamp() - started)::numeric * 1000, 3),
+    'duration_ms', forecast_models.elapsed_ms(started),
     'leakage_check_passed', leakage_free);
 end $$;
 comment on function api.backtesting_run(bigint, bigint, date, date, jsonb) is

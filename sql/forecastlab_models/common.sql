@@ -67,6 +67,12 @@ language sql immutable set search_path = '' as $$
   select pg_catalog.left(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(forecast_models.canonical_json(config), 'UTF8')), 'hex'), 16)
 $$;
 
+-- Milliseconds since `started` (a clock_timestamp), as the answers' duration_ms gives them.
+create or replace function forecast_models.elapsed_ms(started timestamptz) returns numeric
+language sql volatile set search_path = '' as $$
+  select pg_catalog.round(extract(epoch from pg_catalog.clock_timestamp() - started)::numeric * 1000, 3)
+$$;
+
 -- The model taxonomy (§2): family by type; an unknown type is a baseline, as upstream.
 create or replace function forecast_models.model_family(model_type text) returns text
 language sql immutable as $$
@@ -147,7 +153,7 @@ begin
   return run;
 end $$;
 
-grant execute on function forecast_models.invalid_all(jsonb), forecast_models.problem(text, text, text),
+grant execute on function forecast_models.invalid_all(jsonb), forecast_models.elapsed_ms(timestamptz), forecast_models.problem(text, text, text),
   forecast_models.window_problems(text, date, text, date), forecast_models.range_problems(text, bigint, bigint, bigint), forecast_models.canonical_json(jsonb),
   forecast_models.config_hash(jsonb), forecast_models.model_family(text), forecast_models.artifact_path(text),
   forecast_models.artifact_key(text, text), forecast_models.resolve_artifact(text, text),

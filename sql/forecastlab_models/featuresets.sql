@@ -582,7 +582,7 @@ begin
   end if;
   answer := forecast_models.featureset_answer(account, featuresets_compute.store_id, featuresets_compute.product_id,
                                               featuresets_compute.cutoff_date, featuresets_compute.lookback_days, settings.normalized, null);
-  return answer || jsonb_build_object('duration_ms', round(extract(epoch from clock_timestamp() - started)::numeric * 1000, 3));
+  return answer || jsonb_build_object('duration_ms', forecast_models.elapsed_ms(started));
 end $$;
 comment on function api.featuresets_compute(bigint, bigint, date, integer, jsonb) is
   'Time-safe features (lags, rolling windows, calendar, price, promotions, inventory) of a store and product for every day from its first sale in [cutoff_date − lookback_days (1..1095, default 365), cutoff_date] to cutoff_date; nothing dated after the cutoff is read.';
@@ -609,7 +609,7 @@ begin
   end if;
   answer := forecast_models.featureset_answer(account, featuresets_preview.store_id, featuresets_preview.product_id,
                                               featuresets_preview.cutoff_date, 365, settings.normalized, featuresets_preview.sample_rows);
-  return answer || jsonb_build_object('duration_ms', round(extract(epoch from clock_timestamp() - started)::numeric * 1000, 3));
+  return answer || jsonb_build_object('duration_ms', forecast_models.elapsed_ms(started));
 end $$;
 comment on function api.featuresets_preview(bigint, bigint, date, integer, jsonb) is
   'The last sample_rows (1..100, default 10) rows of the feature frame of a store and product over the 365 days up to cutoff_date; null_counts are those of the whole frame.';

@@ -76,7 +76,7 @@ begin
                             'config_hash', hash, 'n_observations', n,
                             'train_start_date', forecasting_train.train_start_date, 'train_end_date', forecasting_train.train_end_date,
                             'artifact_hash', digest, 'artifact_size_bytes', octet_length(content),
-                            'duration_ms', round(extract(epoch from clock_timestamp() - started)::numeric * 1000, 3));
+                            'duration_ms', forecast_models.elapsed_ms(started));
 end $$;
 comment on function api.forecasting_train(bigint, bigint, date, date, jsonb, integer, text[]) is
   'Trains any of the eleven model types on a store and product''s daily quantities (the feature-aware ones on the V1 frame); the artifact is kept as a row named by model_path (admin or service role).';
@@ -122,7 +122,7 @@ begin
     'forecasts', (select jsonb_agg(jsonb_build_object('date', (bundle ->> 'train_end_date')::date + i::integer, 'forecast', f) order by i)
                     from unnest(forecasts) with ordinality u(f, i)),
     'model_type', bundle ->> 'model_type', 'config_hash', bundle ->> 'config_hash', 'horizon', forecasting_predict.horizon,
-    'duration_ms', round(extract(epoch from clock_timestamp() - started)::numeric * 1000, 3));
+    'duration_ms', forecast_models.elapsed_ms(started));
 end $$;
 comment on function api.forecasting_predict(bigint, bigint, integer, text) is
   'Forecasts horizon (1..90) days after the training window from a trained model of the account (model_path: artifacts/models/model_<key>.joblib).';

@@ -29,15 +29,6 @@ begin
   return true;
 end $$;
 
--- The checked pairs, in array order.
-create or replace function forecast_models.metric_pairs(actual double precision[], forecast double precision[])
-returns table (a double precision, f double precision)
-language plpgsql immutable set search_path = '' as $$
-begin
-  perform forecast_models.check_metric_arrays(actual, forecast);
-  return query select u.a, u.f from rows from (pg_catalog.unnest(actual), pg_catalog.unnest(forecast)) u(a, f);
-end $$;
-
 -- The five metrics of arrays the caller has checked (same length, no nulls), in one pass. No SET
 -- clause, so that the planner inlines it where it is called (backtesting calls it per fold and
 -- horizon bucket); everything in it is schema-qualified.
@@ -90,7 +81,6 @@ $$;
 
 comment on function forecast_models.check_metric_arrays(double precision[], double precision[]) is
   'True, or 22023 (a 422 naming forecast) unless actual and forecast are arrays of the same length without nulls.';
-comment on function forecast_models.metric_pairs(double precision[], double precision[]) is 'The (actual, forecast) pairs, checked, in array order.';
 comment on function forecast_models.metric_values(double precision[], double precision[]) is
   'MAE, RMSE, sMAPE, WAPE and bias of arrays already checked (same length, no nulls), in one pass; inlined by the planner.';
 comment on function forecast_models.mae(double precision[], double precision[]) is 'Mean absolute error; NaN when empty.';
@@ -101,7 +91,7 @@ comment on function forecast_models.bias(double precision[], double precision[])
 comment on function forecast_models.metrics(double precision[], double precision[]) is 'MAE, RMSE, sMAPE, WAPE and bias of a forecast.';
 
 grant execute on function forecast_models.check_metric_arrays(double precision[], double precision[]),
-  forecast_models.metric_pairs(double precision[], double precision[]), forecast_models.metric_values(double precision[], double precision[]),
+  forecast_models.metric_values(double precision[], double precision[]),
   forecast_models.mae(double precision[], double precision[]), forecast_models.rmse(double precision[], double precision[]),
   forecast_models.smape(double precision[], double precision[]), forecast_models.wape(double precision[], double precision[]),
   forecast_models.bias(double precision[], double precision[]), forecast_models.metrics(double precision[], double precision[])
