@@ -38,6 +38,10 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
 
     var services: [any Service] = [PoolService(pool: pool), CatalogListener(store: catalog, health: health, database: configuration.database, logger: logger)]
     if configuration.rateLimitBackend == .postgres { services.append(RateLimitSweeper.service(pool: pool, logger: logger)) }
+    if configuration.jobWorkers > 0 {
+        services.append(JobWorkers(database: configuration.database, count: configuration.jobWorkers, jobTimeout: configuration.jobTimeout,
+                                   idlePoll: configuration.jobIdlePoll, logger: logger))
+    }
     if let interval = configuration.maintenanceInterval {
         services.append(MaintenanceTicker.service(pool: pool, interval: interval, statementTimeout: configuration.maintenanceTimeout, logger: logger))
     }

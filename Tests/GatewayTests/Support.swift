@@ -34,6 +34,7 @@ enum TestEnvironment {
         configuration.accessLog = .discard
         configuration.databaseDeadline = .seconds(15)  // a busy CI machine is slow, not broken
         configuration.maintenanceInterval = nil  // tests refresh the rollups themselves
+        configuration.jobWorkers = 0  // the job tests start workers themselves
         configuration.metricsToken = metricsToken
         return configuration
     }

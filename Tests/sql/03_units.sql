@@ -1,12 +1,14 @@
 -- Units: how a product registers with the core, and what restating a unit's file does.
 begin;
-select plan(19);
+select plan(23);
 
 -- A unit of the test's own, with one of everything.
 create function api.units_probe() returns jsonb language sql stable as $$ select '{}'::jsonb $$;
 grant execute on function api.units_probe() to authenticated;
 create function pg_temp.units_task_ok() returns jsonb language sql as $$ select '{"swept": 3}'::jsonb $$;
 create function pg_temp.units_task_broken() returns jsonb language plpgsql as $$ begin return to_jsonb(1 / 0); end $$;
+create function api.units_probe_await(resource jsonb, wait_seconds double precision) returns jsonb language sql stable as $$ select resource $$;
+create procedure pg_temp.units_work_one(inout job_id text) language plpgsql as $$ begin job_id := null; end $$;
 
 select lives_ok($$
   select gateway.restate_unit('probe', 'Probe', 'A unit for this test');
@@ -17,8 +19,18 @@ select lives_ok($$
     ('GET', '/probe/v2/one', 'units_probe', '{auditor}', 'probe-policy', 'probe'),
     ('GET', '/probe/v2/two', 'units_probe', null, null, 'probe');
   insert into gateway.periodic_tasks (unit, name, function) values
-    ('probe', 'a_broken', 'pg_temp.units_task_broken()'), ('probe', 'b_ok', 'pg_temp.units_task_ok()')
-$$, 'a unit registers routes, policies, aliases, application roles and periodic tasks');
+    ('probe', 'a_broken', 'pg_temp.units_task_broken()'), ('probe', 'b_ok', 'pg_temp.units_task_ok()');
+  insert into gateway.job_queues (unit, name, procedure, channel) values ('probe', 'work', 'pg_temp.units_work_one(text)', 'probe_jobs');
+  insert into gateway.routes (method, path, function_name, unit, await_function) values ('POST', '/probe/v2/jobs', 'units_probe', 'probe', 'units_probe_await')
+$$, 'a unit registers routes, policies, aliases, application roles, periodic tasks and job queues');
+
+select is((select r ->> 'await_sql' from jsonb_array_elements(gateway.catalog()) r where r ->> 'path' = '/probe/v2/jobs'),
+  'api.units_probe_await', 'a route that starts work names the function that awaits it');
+select throws_ok($$
+  insert into gateway.routes (method, path, function_name, unit, await_function) values ('POST', '/probe/v2/more', 'units_probe', 'probe', 'no_such_await')
+$$, '42883', null, 'an await function must be one of the api schema');
+select is((select call || ' ' || channel from gateway.job_queue_list() where queue = 'probe.work'),
+  'call ' || pg_my_temp_schema()::regnamespace::text || '.units_work_one(null) probe_jobs', 'the worker loop is told the CALL and the channel of each queue');
 
 select is(
   (select r -> 'aliases' from jsonb_array_elements(gateway.catalog()) r where r ->> 'path' = '/probe/v2/one'),
@@ -58,7 +70,10 @@ $$, 'restating a unit starts from nothing');
 select is((select array_agg(path) from gateway.routes where unit = 'probe'), array['/probe/v2/two'], 'routes it no longer declares are gone');
 select is_empty($$ select from gateway.rate_policies where unit = 'probe' $$, 'so are its rate policies');
 select is_empty($$ select from gateway.periodic_tasks where unit = 'probe' union all select from gateway.path_aliases where unit = 'probe'
-                   union all select from auth.app_roles where unit = 'probe' $$, 'and its tasks, aliases and application roles');
+                   union all select from auth.app_roles where unit = 'probe' union all select from gateway.job_queues where unit = 'probe' $$,
+  'and its tasks, aliases, application roles and job queues');
+select ok(exists (select from gateway.job_queue_list() where queue = 'forecastlab-models.jobs' and channel = 'forecastlab_jobs'),
+  'ForecastLab registers its job queue like any unit');
 select is((select title from gateway.units where name = 'probe'), 'Probe again', 'the unit''s own row is updated');
 select ok((select count(*) from gateway.routes where unit = 'tests') > 10, 'other units keep theirs');
 

@@ -25,6 +25,11 @@ begin
     raise exception 'route % % names api.%, which is not exactly one function of the api schema',
       new.method, new.path, new.function_name using errcode = '42883';
   end if;
+  if new.await_function is not null and (select count(*) from pg_catalog.pg_proc
+       where proname = new.await_function and pronamespace = 'api'::regnamespace) <> 1 then
+    raise exception 'route % % awaits with api.%, which is not exactly one function of the api schema',
+      new.method, new.path, new.await_function using errcode = '42883';
+  end if;
   return new;
 end $$;
 drop trigger if exists tg_routes__check_function on gateway.routes;
@@ -34,6 +39,7 @@ create trigger tg_routes__check_function before insert or update on gateway.rout
 -- How a product (a unit) registers with the core. A unit's file (sql/<unit>/unit.sql) starts with
 --   select gateway.restate_unit('name', 'Title', 'What it is');
 -- and then inserts its rows into gateway.rate_policies, gateway.routes, gateway.periodic_tasks,
+-- gateway.job_queues,
 -- gateway.path_aliases and auth.app_roles. The Migrator runs the file in one transaction, so the
 -- gateways (woken at commit) see the old registration or the new one, never half of either.
 
@@ -46,6 +52,7 @@ begin
   -- Routes first: they name the unit's rate policies and application roles.
   delete from gateway.routes r where r.unit = restate_unit.unit;
   delete from gateway.periodic_tasks t where t.unit = restate_unit.unit;
+  delete from gateway.job_queues q where q.unit = restate_unit.unit;
   delete from gateway.path_aliases a where a.unit = restate_unit.unit;
   delete from auth.app_roles a where a.unit = restate_unit.unit;
   -- A policy another unit's route still names stops this (foreign key): say which, rather than
@@ -158,6 +165,7 @@ language sql stable set search_path = '' as $$
       'returns_set', f.proretset,
       'streaming', r.streaming,
       'issues_token', r.issues_token,
+      'await_sql', case when r.await_function is not null then pg_catalog.format('api.%I', r.await_function) end,
       'columns', gateway.function_columns(f.oid),
       'args', gateway.function_arguments(f.oid)
     ) order by r.path, r.method), '[]'::jsonb)
@@ -168,3 +176,20 @@ language sql stable set search_path = '' as $$
 $$;
 
 grant execute on function gateway.catalog(), gateway.function_arguments(oid), gateway.function_columns(oid) to authenticator;
+
+-- What the gateways' worker loops serve: per queue, the CALL that runs its next job and the channel
+-- that says one is waiting. A change wakes the gateways like any catalog change.
+create or replace function gateway.job_queue_list() returns table (queue text, call text, channel text)
+language sql stable set search_path = '' as $$
+  select q.unit || '.' || q.name, pg_catalog.format('call %I.%I(null)', n.nspname, p.proname), q.channel
+    from gateway.job_queues q
+    join pg_catalog.pg_proc p on p.oid = q.procedure
+    join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+   order by q.unit, q.name
+$$;
+comment on function gateway.job_queue_list() is 'The registered job queues: the CALL that runs the next job, and the channel that wakes workers.';
+grant execute on function gateway.job_queue_list() to authenticator;
+
+drop trigger if exists tg_job_queues__notify on gateway.job_queues;
+create trigger tg_job_queues__notify after insert or update or delete or truncate on gateway.job_queues
+  for each statement execute function gateway.tg_catalog__notify();

@@ -51,6 +51,8 @@ public final class RouteDefinition: Decodable, Sendable {
     public let errorStyle: ErrorStyle
     /// Where its unit's clients expect the docs page, if anywhere besides /api/docs.
     public let docsPath: String?
+    /// The function that waits for the work a 202 answer started (`Prefer: wait=N`), if any.
+    public let awaitSQL: String?
 
     enum CodingKeys: String, CodingKey {
         case method, path, aliases, function, args, streaming, columns
@@ -64,6 +66,7 @@ public final class RouteDefinition: Decodable, Sendable {
         case issuesToken = "issues_token"
         case errorStyle = "error_style"
         case docsPath = "docs_path"
+        case awaitSQL = "await_sql"
     }
 
     /// Names the route in logs and metrics.

@@ -34,6 +34,13 @@ public struct GatewayConfiguration: Sendable {
     public var corsAllowedOrigins: Set<String> = []
     /// Bearer token for /metrics from other hosts; without one only this host may read them.
     public var metricsToken: String?
+    /// Workers running the units' background jobs (each holds a connection of its own); 0: none,
+    /// this gateway only serves requests.
+    public var jobWorkers: Int = 2
+    /// The longest one job may run (its worker's statement_timeout).
+    public var jobTimeout: Duration = .seconds(600)
+    /// How often an idle worker looks for work without being woken (jobs whose worker died).
+    public var jobIdlePoll: Duration = .seconds(5)
 
     /// One pooled connection per core and one more, each with a thread of its own (`DatabasePool`).
     /// Next to PostgreSQL on the same cores, more connections only add runnable backends and pool
@@ -83,6 +90,8 @@ public struct GatewayConfiguration: Sendable {
         if let seconds = try Self.number(env, "ACCESS_TOKEN_SECONDS", atLeast: 1) { accessTokenLifetimeSeconds = seconds }
         if let seconds = try Self.number(env, "MAINTENANCE_INTERVAL", atLeast: 0) { maintenanceInterval = seconds == 0 ? nil : .seconds(seconds) }
         if let seconds = try Self.number(env, "EXPORT_TIMEOUT", atLeast: 1) { exportTimeout = .seconds(seconds) }
+        if let workers = try Self.number(env, "JOB_WORKERS", atLeast: 0) { jobWorkers = workers }
+        if let seconds = try Self.number(env, "JOB_TIMEOUT", atLeast: 1) { jobTimeout = .seconds(seconds) }
         metricsToken = try Self.secret(env, "METRICS_TOKEN")
         if let origins = env["CORS_ALLOWED_ORIGINS"] {
             corsAllowedOrigins = Set(origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
