@@ -42,7 +42,7 @@ CLAIMS=$(echo "$TOKEN" | cut -d. -f2 | tr '_-' '/+' | { read -r p; pad=$(( (4 - 
 COLD_PORT=$((PORT + 1))
 # The gateway's default pool (one connection per core and one more) unless BENCH_POOL says otherwise.
 POOL=${BENCH_POOL:-$(($(nproc) + 1))}
-MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=$POOL .build/release/Gateway --port "$PORT" --log-level error >/dev/null 2>"$OUT/gateway.log" &
+JOB_WORKERS=0 MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=$POOL .build/release/Gateway --port "$PORT" --log-level error >/dev/null 2>"$OUT/gateway.log" &
 GATEWAY_PID=$!
 RESPONSE_CACHE_SECONDS=0 MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=$POOL .build/release/Gateway --port "$COLD_PORT" --log-level error >/dev/null 2>"$OUT/gateway-cold.log" &
 COLD_PID=$!
@@ -155,6 +155,7 @@ done
 [ "${BENCH_FORECASTLAB:-1}" = 1 ] && . scripts/bench-forecastlab.sh
 [ "${BENCH_FORECASTLAB:-1}" = 1 ] && [ "${BENCH_PEER:-1}" = 1 ] && . scripts/bench-peer.sh
 [ "${BENCH_FORECASTLAB:-1}" = 1 ] && [ "${BENCH_MODELS:-1}" = 1 ] && . scripts/bench-models.sh
+[ "${BENCH_FORECASTLAB:-1}" = 1 ] && [ "${BENCH_JOBS:-1}" = 1 ] && . scripts/bench-jobs.sh
 
 echo
 echo "report: $REPORT"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks that need real processes: two gateways sharing one rate limit through
-# PostgreSQL, scheduled refresh of stale rollups, graceful shutdown on SIGTERM, and recovery after
-# the database restarts.
+# PostgreSQL, scheduled refresh of stale rollups, graceful shutdown on SIGTERM, a job whose gateway
+# is killed with SIGKILL run again by another, and recovery after the database restarts.
 # Usage: TEST_DATABASE_URL=<owner's URL> Tests/e2e/gateway.sh GATEWAY_BINARY GATEWAY_DATABASE_URL [--restart-embedded-db]
 set -uo pipefail
 gateway=$1
@@ -33,8 +33,8 @@ admin_sql() { psql "$TEST_DATABASE_URL" -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; 
 admin_sql "update hotdash.rollups set refreshed_at = now() - interval '1 hour'"
 
 a=18181; b=18182
-start $a RATE_LIMIT_STORE=postgres || exit 1
-start $b RATE_LIMIT_STORE=postgres || exit 1
+start $a RATE_LIMIT_STORE=postgres JOB_WORKERS=0 || exit 1
+start $b RATE_LIMIT_STORE=postgres JOB_WORKERS=0 || exit 1
 
 fresh=0
 for _ in $(seq 1 100); do
@@ -71,6 +71,41 @@ done
 login() { status -d "username=engineer@acme.example&password=$1" "http://127.0.0.1:$b/api/v1/auth/login"; }
 check "the published demo password does not log in" 401 "$(login demo-password-1)"
 check "the password made for this install does" 200 "$(login e2e-made-here-7)"
+
+# A gateway killed (SIGKILL) in the middle of a job: its job's backend notices within seconds and
+# rolls back, and another gateway's worker runs the job again at once, exactly once. The job is
+# held mid-way by a lock this script takes on the artifacts table.
+account=$(cat /proc/sys/kernel/random/uuid)
+ids=$(admin_sql "with s as (insert into forecast.stores (account_id, store_code, name) values ('$account', 'K1', 'Kill') returning id),
+  p as (insert into forecast.products (account_id, sku, name, base_price) values ('$account', 'K1', 'Kill', 1) returning id),
+  x as (insert into forecast.sales_daily (account_id, store_id, product_id, date, quantity, unit_price, total_amount)
+        select '$account', s.id, p.id, date '2026-01-01' + i, 5 + i % 3, 1, 0 from s, p, generate_series(0, 59) i)
+  select s.id || ' ' || p.id from s, p")
+read -r store product <<<"$ids"
+admin_token=$($gateway token --role authenticated --account "$account" --app-role admin)
+c=18183; d=18184
+start $c JOB_WORKERS=1 || exit 1
+PGAPPNAME=e2e-lock-holder psql "$TEST_DATABASE_URL" -X -q -o /dev/null \
+  -c "begin; lock table forecast_models.artifacts in exclusive mode; select pg_sleep(120)" 2>/dev/null &
+for _ in $(seq 1 50); do [ "$(admin_sql "select count(*) from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 'artifacts' and l.mode = 'ExclusiveLock' and l.granted")" = 1 ] && break; sleep 0.1; done
+job=$(curl -s -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+  -d "{\"job_type\": \"train\", \"params\": {\"model_type\": \"naive\", \"store_id\": $store, \"product_id\": $product, \"start_date\": \"2026-01-01\", \"end_date\": \"2026-03-01\"}}" \
+  "http://127.0.0.1:$c/jobs" | sed -n 's/.*"job_id": *"\([0-9a-f]*\)".*/\1/p')
+job_state() { admin_sql "select status || ',' || attempts from forecast_models.jobs where job_id = '$job'"; }
+for _ in $(seq 1 100); do [ "$(job_state)" = "running,1" ] && break; sleep 0.1; done
+check "gateway C's worker is running the job" "running,1" "$(job_state)"
+kill -KILL "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null
+workers=1
+for _ in $(seq 1 100); do workers=$(admin_sql "select count(*) from pg_stat_activity where application_name like 'gateway job worker%'"); [ "$workers" = 0 ] && break; sleep 0.1; done
+check "the killed gateway's job backend stops within seconds" 0 "$workers"
+check "its job is still running, held by nobody" "running,1" "$(job_state)"
+admin_sql "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'e2e-lock-holder'" >/dev/null
+start $d JOB_WORKERS=1 || exit 1
+for _ in $(seq 1 100); do [ "$(job_state)" = "completed,2" ] && break; sleep 0.1; done
+check "gateway D's worker runs it again at once, and completes it" "completed,2" "$(job_state)"
+check "its work committed once" 1 "$(admin_sql "select count(*) from forecast_models.artifacts where account_id = '$account'")"
+check "and GET /jobs/{id} says so" completed "$(curl -s -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$d/jobs/$job" | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')"
+kill -TERM "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null
 
 # The database goes away and comes back: 503 with Retry-After meanwhile, then recovery, no restart.
 if [ "$restart" = "--restart-embedded-db" ]; then

@@ -45,7 +45,7 @@ create temp table t_models (name text primary key, answer jsonb);
 grant all on t_runs, t_models to authenticated, service_role;
 
 -- ── Unit ───────────────────────────────────────────────────────────────────────────────────────
-select is((select count(*)::integer from gateway.routes where unit = 'forecastlab-models'), 17, 'the unit declares its 17 routes');
+select is((select count(*)::integer from gateway.routes where unit = 'forecastlab-models'), 28, 'the unit declares its 28 routes');
 select is((select error_style from gateway.units where name = 'forecastlab-models'), 'fastapi', 'in the FastAPI error style');
 select ok((select bool_and(c.relrowsecurity and c.relforcerowsecurity) from pg_class c
             where c.relnamespace = 'forecast_models'::regnamespace and c.relkind = 'r'), 'every table has RLS enabled and forced');

@@ -275,8 +275,9 @@ select is((select tests.error_of(format('select api.explain_run(%L)', run_id)) -
 -- ── Routes ───────────────────────────────────────────────────────────────────────────────────────
 select tests.clear_authentication();
 select is(array(select method || ' ' || path || ' ' || function_name || ' ' || rate_policy from gateway.routes where tag = 'forecastlab-explain' order by path),
-  array['POST /explain/forecast explain_forecast forecastlab-models-read', 'GET /explain/runs/{run_id} explain_run forecastlab-models-read'],
-  'the two explain routes, open to every member');
+  array['POST /explain/forecast explain_forecast forecastlab-models-read', 'GET /explain/jobs/{job_id} explain_job forecastlab-models-read',
+        'GET /explain/runs/{run_id} explain_run forecastlab-models-read'],
+  'the three explain routes, open to every member');
 
 select * from finish();
 rollback;

@@ -25,14 +25,24 @@ begin
   end if;
 end $$;
 
--- The frame's cells of the chosen columns, row by row, as the learners take them (flattened).
+-- The frame's cells of the chosen columns, row by row, as the learners take them (flattened), with
+-- a supplied plan laid over each row (frame_v1_supplied; null: the frame as it is).
+create or replace function forecast_models.frame_cells(store_id bigint, product_id bigint, days date[], history_days date[],
+                                                       history_values double precision[], origin date, columns text[], supplied jsonb)
+returns double precision[]
+language sql stable set search_path = '' as $$
+  select pg_catalog.array_agg(s.features[pg_catalog.array_position(forecast_models.frame_v1_columns(), c.name)] order by f.day, c.i)
+    from forecast_models.frame_v1(store_id, product_id, days, history_days, history_values, origin) f
+         cross join lateral (select forecast_models.frame_v1_supplied(f.day, f.features, supplied) as features) s,
+         pg_catalog.unnest(columns) with ordinality c(name, i)
+$$;
+
+-- The frame's cells as they are (training, and forecasts without a plan).
 create or replace function forecast_models.frame_cells(store_id bigint, product_id bigint, days date[], history_days date[],
                                                        history_values double precision[], origin date, columns text[])
 returns double precision[]
 language sql stable set search_path = '' as $$
-  select pg_catalog.array_agg(f.features[pg_catalog.array_position(forecast_models.frame_v1_columns(), c.name)] order by f.day, c.i)
-    from forecast_models.frame_v1(store_id, product_id, days, history_days, history_values, origin) f,
-         pg_catalog.unnest(columns) with ordinality c(name, i)
+  select forecast_models.frame_cells(store_id, product_id, days, history_days, history_values, origin, columns, null)
 $$;
 
 -- Fits a feature-aware model on the target from its first observed day to last_day (a gap-free
@@ -88,8 +98,10 @@ comment on function forecast_models.fit_features(jsonb, bigint, bigint, date[], 
 
 -- Forecasts for the days origin + 1 … origin + horizon from a feature-aware model's state: the
 -- future frame's lags read only the stored target at or before the origin (missing beyond it).
+-- `supplied`: a plan laid over the future frame's price_factor, promo_active and is_holiday
+-- (frames.sql, frame_v1_supplied; scenarios' model_exogenous method); null for the plain forecast.
 create or replace function forecast_models.forecast_features(config jsonb, state jsonb, store_id bigint, product_id bigint,
-                                                             origin date, horizon integer)
+                                                             origin date, horizon integer, supplied jsonb)
 returns double precision[]
 language plpgsql stable set search_path = '' as $$
 declare
@@ -106,7 +118,7 @@ begin
                                   array(select origin + h from pg_catalog.generate_series(1, horizon) h order by h),
                                   array(select (d #>> '{}')::date from pg_catalog.jsonb_array_elements(state -> 'history_days') d),
                                   array(select (v #>> '{}')::double precision from pg_catalog.jsonb_array_elements(state -> 'history_values') v),
-                                  origin, columns));
+                                  origin, columns, supplied));
   -- PL/Python prefixes the exception's type; the caller reads only the message.
   exception
     when sqlstate 'PT503' then
@@ -116,6 +128,16 @@ begin
       raise exception '%', pg_catalog.regexp_replace(sqlerrm, '^plpy\.Error: ', '') using errcode = 'PT400';
   end;
 end $$;
+comment on function forecast_models.forecast_features(jsonb, jsonb, bigint, bigint, date, integer, jsonb) is
+  'The forecasts of a fitted feature-aware model for the horizon days after origin, with a supplied plan laid over the future frame (null: none).';
+
+-- The plain forecast, as predict, backtests and every caller before scenarios ask for it.
+create or replace function forecast_models.forecast_features(config jsonb, state jsonb, store_id bigint, product_id bigint,
+                                                             origin date, horizon integer)
+returns double precision[]
+language sql stable set search_path = '' as $$
+  select forecast_models.forecast_features(config, state, store_id, product_id, origin, horizon, null)
+$$;
 comment on function forecast_models.forecast_features(jsonb, jsonb, bigint, bigint, date, integer) is
   'The forecasts of a fitted feature-aware model for the horizon days after origin.';
 
@@ -141,8 +163,10 @@ $$;
 
 grant execute on function forecast_models.enable_flag(text), forecast_models.require_enabled(text),
   forecast_models.frame_cells(bigint, bigint, date[], date[], double precision[], date, text[]),
+  forecast_models.frame_cells(bigint, bigint, date[], date[], double precision[], date, text[], jsonb),
   forecast_models.fit_features(jsonb, bigint, bigint, date[], double precision[], date),
   forecast_models.forecast_features(jsonb, jsonb, bigint, bigint, date, integer),
+  forecast_models.forecast_features(jsonb, jsonb, bigint, bigint, date, integer, jsonb),
   forecast_models.fit_model(jsonb, bigint, bigint, date[], double precision[], date),
   forecast_models.forecast_model(jsonb, jsonb, bigint, bigint, date, integer)
   to authenticated, service_role;

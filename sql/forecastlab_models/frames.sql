@@ -82,3 +82,36 @@ comment on function forecast_models.frame_v1(bigint, bigint, date[], date[], dou
 
 grant execute on function forecast_models.frame_v1_columns(), forecast_models.daily_grid(date[], double precision[], date),
   forecast_models.frame_v1(bigint, bigint, date[], date[], double precision[], date) to authenticated, service_role;
+
+-- A future frame row with a supplied plan laid over it (scenarios' model_exogenous method): on the
+-- plan's days, price_factor is the frame's own times (1 + change_pct), promo_active is 1, and
+-- is_holiday is 1; every other cell, and every day outside the plan, stays as frame_v1 computed it
+-- (the lags above all: a plan never reaches them). `supplied` is
+-- {"price": {"from", "to", "change_pct"}, "promotion": {"from", "to"}, "holidays": [date, …]}, each
+-- part optional, windows inclusive with from <= to; null (or {}) leaves the row as it is.
+create or replace function forecast_models.frame_v1_supplied(day date, features double precision[], supplied jsonb)
+returns double precision[]
+language plpgsql immutable set search_path = '' as $$
+declare
+  cells double precision[] := features;
+  columns constant text[] := forecast_models.frame_v1_columns();
+begin
+  if supplied is null or pg_catalog.jsonb_typeof(supplied) <> 'object' then
+    return features;
+  end if;
+  if supplied ? 'price' and day between (supplied #>> '{price,from}')::date and (supplied #>> '{price,to}')::date then
+    cells[pg_catalog.array_position(columns, 'price_factor')] :=
+      cells[pg_catalog.array_position(columns, 'price_factor')] * (1 + (supplied #>> '{price,change_pct}')::double precision);
+  end if;
+  if supplied ? 'promotion' and day between (supplied #>> '{promotion,from}')::date and (supplied #>> '{promotion,to}')::date then
+    cells[pg_catalog.array_position(columns, 'promo_active')] := 1;
+  end if;
+  if supplied -> 'holidays' @> pg_catalog.to_jsonb(pg_catalog.to_char(day, 'YYYY-MM-DD')) then
+    cells[pg_catalog.array_position(columns, 'is_holiday')] := 1;
+  end if;
+  return cells;
+end $$;
+comment on function forecast_models.frame_v1_supplied(date, double precision[], jsonb) is
+  'A V1 frame row with a supplied plan (price change, promotion window, holiday dates) laid over its price_factor, promo_active and is_holiday.';
+
+grant execute on function forecast_models.frame_v1_supplied(date, double precision[], jsonb) to authenticated, service_role;
