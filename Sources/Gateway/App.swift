@@ -21,7 +21,8 @@ struct Serve: AsyncParsableCommand {
             gateway.maintenance() runs; 0 turns them off; default 60), RESPONSE_CACHE_SECONDS (how long a caller's \
             cacheable GET answer is reused; 0 turns it off; default 5), ACCESS_TOKEN_SECONDS (lifetime of the access tokens \
             login routes issue; default 900), EXPORT_TIMEOUT (seconds an export may take, slow clients included; \
-            default 600), JOB_WORKERS (workers running the units' background jobs; 0: none; default 2), JOB_TIMEOUT             (seconds one job may run; default 600), HOST, PORT, LOG_LEVEL.
+            default 600), JOB_WORKERS (workers running the units' background jobs; 0: none; default 2), \
+            JOB_TIMEOUT (seconds one job may run; default 600), HOST, PORT, LOG_LEVEL.
             """
     )
 

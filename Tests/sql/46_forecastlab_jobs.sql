@@ -5,7 +5,7 @@
 -- itself (work_one commits, so it cannot run inside this test's transaction) is exercised by
 -- Tests/GatewayTests/ForecastLabJobsTests.swift: four workers, a dead worker, a cancelled job.
 begin;
-select plan(48);
+select plan(54);
 
 create temp table t_ids as select
   'f6000000-0000-4000-8000-00000000000a'::uuid as a, 'f6000000-0000-4000-8000-00000000000b'::uuid as b,
@@ -55,6 +55,8 @@ select is(pg_temp.fields(tests.error_of($$select api.jobs_create('backtest', '{"
           array['params.colour', 'params.window_size'], 'the model''s own parameters are checked as train checks them, named under params');
 select is(tests.error_of($$select api.jobs_create('train', '{"model_type": "naive", "store_id": 1, "product_id": 1, "start_date": "2026-01-01", "end_date": "2026-01-31"}')$$) ->> 'sqlstate',
           '42501', 'a viewer may not queue training');
+select is(pg_temp.fields(tests.error_of($$select api.jobs_create('train', '{"model_type": "naive", "store_id": 2147483648, "product_id": 2147483647, "start_date": "2026-01-01", "end_date": "2026-01-31", "n_splits": 5}')$$)),
+          array['params.store_id', 'params.n_splits'], 'train: ids up to 2^31 - 1, and the backtest''s split fields are not its own');
 
 -- Nobody queues work as someone else: the row's claims must be the caller's own.
 select is(tests.error_of($$insert into forecast_models.jobs (account_id, job_id, job_type, params, submitted_role, submitted_claims, submitted_by)
@@ -79,8 +81,8 @@ select is((select array_agg(j ->> 'job_type') from jsonb_array_elements(api.jobs
 select is(api.jobs_list(job_type => 'predict', page_size => 1, page => 1) -> 'total', '1', 'filtered by type');
 select is(jsonb_array_length(api.jobs_list(page => 2, page_size => 1) -> 'jobs'), 1, 'paged');
 select is(pg_temp.fields(tests.error_of($$select api.jobs_list(page => 0, page_size => 101)$$)), array['page', 'page_size'], 'page bounds');
-select is(api.jobs_await((select answer from t_jobs where name = 'predict'), 0) ->> 'status', 'pending',
-          'await returns the job as it stands when the wait is over');
+select is(api.jobs_await((select answer from t_jobs where name = 'predict'), 0.05), null,
+          'await is null while the job is unfinished, once the wait is over');
 
 -- Cancel: only pending, only by its submitter or an admin.
 select tests.authenticate_as('authenticated', (select viewer2 from t_ids), (select a from t_ids), 'viewer');
@@ -92,6 +94,15 @@ select is(tests.error_of($$select api.jobs_cancel((select answer ->> 'job_id' fr
           'PT400', 'a job no longer pending cannot be cancelled');
 select tests.as_member((select a from t_ids), 'admin');
 select is(api.jobs_cancel((select answer ->> 'job_id' from t_jobs where name = 'backtest')) ->> 'status', 'cancelled', 'an admin may cancel anyone''s');
+select is(api.jobs_await((select answer from t_jobs where name = 'backtest')) ->> 'status', 'cancelled', 'await returns a finished job at once');
+
+-- One account cannot fill the shared queue: at most jobs_per_account() unfinished jobs.
+select lives_ok($$select count(api.jobs_create('predict', '{"run_id": "0123456789ab"}')) from generate_series(1, forecast_models.jobs_per_account())$$,
+                'an account may have 100 jobs waiting');
+select is(tests.error_of($$select api.jobs_create('predict', '{"run_id": "0123456789ab"}')$$) ->> 'sqlstate', 'PT429', 'but not 101 (429)');
+reset role;
+update forecast_models.jobs set status = 'cancelled' where account_id = (select a from t_ids) and status = 'pending';
+select tests.as_member((select a from t_ids), 'admin');
 
 -- Another tenant sees and touches none of it.
 select tests.as_member((select b from t_ids), 'admin');
@@ -146,15 +157,23 @@ select is(tests.error_of($$select api.explain_job((select answer ->> 'job_id' fr
           'another account''s job is a 404');
 
 -- What a failure records: a class name, and the unit's own text or none.
-select is((select to_jsonb(f) from forecast_models.job_failure('PT404', 'Store 9 not found', null) f),
-          '{"error_type": "NotFoundError", "error_message": "Store 9 not found"}', 'a 404 is a NotFoundError with its message');
-select is((select to_jsonb(f) from forecast_models.job_failure('XX000', 'relation "forecast.secret" does not exist', 'select * from x') f),
+select is((select to_jsonb(f) from forecast_models.job_failure('PT404', 'Store 9 not found', null,
+            E'PL/pgSQL function forecast_models.require_store_product(uuid,bigint,bigint) line 4 at RAISE\nPL/pgSQL function x line 1 at PERFORM') f),
+          '{"error_type": "NotFoundError", "error_message": "Store 9 not found"}', 'a 404 we raised is a NotFoundError with its message');
+select is((select to_jsonb(f) from forecast_models.job_failure('XX000', 'relation "forecast.secret" does not exist', 'select * from x', 'SQL statement "select 1"') f),
           '{"error_type": "InternalError", "error_message": "The job failed inside the database (SQLSTATE XX000); the server log has the details"}',
           'an unexpected error records no PostgreSQL text');
+select is((select to_jsonb(f) from forecast_models.job_failure('42501', 'new row violates row-level security policy for table "runs"', null,
+            E'SQL statement "insert into forecast_models.runs …"\nPL/pgSQL function forecast_models.job_execute(text,jsonb) line 12 at SQL statement') f),
+          '{"error_type": "InternalError", "error_message": "The job failed inside the database (SQLSTATE 42501); the server log has the details"}',
+          'nor does one PostgreSQL raised with a code our own errors use too');
 select is((select to_jsonb(f) ->> 'error_message' from forecast_models.job_failure('22023', 'Request validation failed with 1 error(s)',
-            '{"errors": [{"field": "config.window_size", "message": "Input should be greater than or equal to 1"}]}') f),
+            '{"errors": [{"field": "config.window_size", "message": "Input should be greater than or equal to 1"}]}',
+            'PL/pgSQL function forecast_models.invalid_all(jsonb) line 3 at RAISE') f),
           'Request validation failed with 1 error(s): config.window_size: Input should be greater than or equal to 1',
           'a validation failure names its fields');
+select is((select to_jsonb(f) ->> 'error_type' from forecast_models.job_failure('22023', 'x', '{not json', 'PL/pgSQL function f() line 3 at RAISE') f),
+          'ValueError', 'a detail of another shape does not break the record');
 
 reset role;
 select is(array(select method || ' ' || path || ' ' || function_name || ' ' || coalesce(await_function, '-') from gateway.routes

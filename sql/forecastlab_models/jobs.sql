@@ -45,11 +45,12 @@ begin
     if fallback is null then
       problems := pg_catalog.jsonb_build_array(forecast_models.problem('params.' || name, 'Field required', 'missing'));
     end if;
-  elsif pg_catalog.jsonb_typeof(given) <> 'number' or given::text !~ '^-?[0-9]{1,9}$' then
+  elsif pg_catalog.jsonb_typeof(given) <> 'number' or given::text !~ '^-?[0-9]+$' then
     problems := pg_catalog.jsonb_build_array(forecast_models.problem('params.' || name, 'Input should be a valid integer', 'int_type'));
+  elsif given::text::numeric not between low and high then
+    problems := forecast_models.range_problems('params.' || name, least(greatest(given::text::numeric, -9e18), 9e18)::bigint, low, high);
   else
     value := given::text::integer;
-    problems := forecast_models.range_problems('params.' || name, value, low, high);
   end if;
 end $$;
 
@@ -158,7 +159,8 @@ begin
         normalized := normalized || pg_catalog.jsonb_build_object(checked.name, checked.value);
       end loop;
     end if;
-    select * into model from forecast_models.job_model_config(params, array['store_id', 'product_id', 'start_date', 'end_date', 'n_splits', 'test_size', 'gap']);
+    select * into model from forecast_models.job_model_config(params, array['store_id', 'product_id', 'start_date', 'end_date']
+                                                                        || case when job_type = 'backtest' then array['n_splits', 'test_size', 'gap'] end);
     problems := problems || model.problems;
     -- The model's own parameters with their defaults, flat as the contract's params are.
     normalized := normalized || coalesce(model.config - 'schema_version', '{}');
@@ -235,28 +237,39 @@ begin
   end if;
 end $$;
 
+drop function if exists forecast_models.job_failure(text, text, text);
 -- What a failed job records: a class name as upstream's error_type (a Python exception's), and a
--- message that is the unit's own text, never PostgreSQL's (an unexpected error is logged for the
--- operator and recorded only by its SQLSTATE).
-create or replace function forecast_models.job_failure(state text, message text, detail text,
+-- message that is the unit's own text, never PostgreSQL's: a message is kept only when the
+-- innermost frame of `context` is a RAISE of our functions (PostgreSQL raises 42501 and 22023 too,
+-- with its own words). Anything else is logged for the operator and recorded by its SQLSTATE.
+create or replace function forecast_models.job_failure(state text, message text, detail text, context text,
                                                        out error_type text, out error_message text)
 language plpgsql immutable set search_path = '' as $$
+declare
+  ours boolean := pg_catalog.split_part(coalesce(context, ''), E'\n', 1) ~ ' at RAISE$';
+  listed text;
 begin
   error_type := case
+    when state = '57014' then 'TimeoutError'
+    when not ours then 'InternalError'
     when state in ('22023', 'PT400', 'PT422') then 'ValueError'
     when state = 'PT404' then 'NotFoundError'
     when state = '42501' then 'PermissionError'
     when state = 'PT409' then 'ConflictError'
-    when state = '57014' then 'TimeoutError'
     else 'InternalError' end;
-  error_message := case
-    when state = '22023' and detail is not null and detail like '{%' then
-      message || ': ' || (select pg_catalog.string_agg((e ->> 'field') || ': ' || (e ->> 'message'), '; ' order by i)
-                            from pg_catalog.jsonb_array_elements(detail::jsonb -> 'errors') with ordinality x(e, i))
-    when error_type = 'TimeoutError' then 'The job ran longer than the worker''s statement timeout'
-    when error_type <> 'InternalError' then message
-    else pg_catalog.format('The job failed inside the database (SQLSTATE %s); the server log has the details', state) end;
-  error_message := pg_catalog.left(error_message, 2000);
+  if state = '22023' and ours then
+    begin
+      select pg_catalog.string_agg((e ->> 'field') || ': ' || (e ->> 'message'), '; ' order by i) into listed
+        from pg_catalog.jsonb_array_elements(detail::jsonb -> 'errors') with ordinality x(e, i);
+    exception when others then
+      listed := null;  -- a detail of another shape: the message alone
+    end;
+  end if;
+  error_message := pg_catalog.left(case
+    when error_type = 'TimeoutError' then 'The job was stopped: it ran past the worker''s statement timeout, or an operator cancelled it'
+    when error_type = 'InternalError' then
+      pg_catalog.format('The job failed inside the database (SQLSTATE %s); the server log has the details', state)
+    else message || coalesce(': ' || listed, '') end, 2000);
 end $$;
 
 -- The advisory lock a worker holds (session-level) while it runs a job, (this key, the claim's
@@ -287,7 +300,7 @@ declare
   state text;
   message text;
   detail text;
-  answered integer;
+  context text;
 begin
   job_id := null;
   update forecast_models.jobs j
@@ -306,7 +319,9 @@ begin
   update forecast_models.jobs j
      set status = 'running', attempts = j.attempts + 1, lease_token = token,
          lease_lock = pg_catalog.nextval('forecast_models.job_lease_locks')::integer,
-         lease_expires_at = pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => j.lease_seconds),
+         -- Never shorter than this worker's statement_timeout: a healthy job is never taken from it.
+         lease_expires_at = pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => greatest(j.lease_seconds,
+           extract(epoch from pg_catalog.current_setting('statement_timeout')::interval) + 30)),
          worker = pg_catalog.left(pg_catalog.current_setting('application_name') || ' pid ' || pg_catalog.pg_backend_pid(), 200),
          started_at = pg_catalog.clock_timestamp(), updated_at = pg_catalog.clock_timestamp()
    where j.id = (select p.id from forecast_models.jobs p where p.status = 'pending' order by p.id limit 1 for update skip locked)
@@ -323,17 +338,13 @@ begin
   begin
     perform gateway.begin_request(job.submitted_role, job.submitted_claims::text, false, null);
     select * into outcome from forecast_models.job_execute(job.job_type, job.params);
-    answered := nullif(pg_catalog.current_setting('response.status', true), '')::integer;
-    if answered >= 400 then
-      raise exception '%', coalesce(outcome.result ->> 'message', 'The job failed') using errcode = 'PT' || answered;
-    end if;
     perform pg_catalog.set_config('role', 'none', true);
   exception
     -- Everything the job did is rolled back with this block, the role switch included.
     when query_canceled then
-      get stacked diagnostics state = returned_sqlstate, message = message_text, detail = pg_exception_detail;
+      get stacked diagnostics state = returned_sqlstate, message = message_text, detail = pg_exception_detail, context = pg_exception_context;
     when others then
-      get stacked diagnostics state = returned_sqlstate, message = message_text, detail = pg_exception_detail;
+      get stacked diagnostics state = returned_sqlstate, message = message_text, detail = pg_exception_detail, context = pg_exception_context;
   end;
 
   if state is null then
@@ -342,8 +353,8 @@ begin
            lease_token = null, lease_lock = null, lease_expires_at = null, updated_at = pg_catalog.clock_timestamp()
      where j.id = job.id and j.lease_token = token;
   else
-    select * into failure from forecast_models.job_failure(state, message, detail);
-    if failure.error_type = 'InternalError' then
+    select * into failure from forecast_models.job_failure(state, message, detail, context);
+    if failure.error_type in ('InternalError', 'TimeoutError') then
       raise warning 'job % (%) failed: [%] % %', job.job_id, job.job_type, state, message, coalesce(detail, '');
     end if;
     update forecast_models.jobs j
@@ -364,6 +375,10 @@ end $$;
 comment on procedure forecast_models.work_one(text) is
   'Runs the next pending ForecastLab job (claimed with SKIP LOCKED under a lease) as its submitter; returns its job_id, or null when none was waiting.';
 
+-- How many jobs one account may have pending or running at once.
+create or replace function forecast_models.jobs_per_account() returns integer
+language sql immutable as $$ select 100 $$;
+
 -- POST /jobs (202, every member; train needs the admin role as /forecasting/train does): the job,
 -- pending. Workers are woken by NOTIFY at commit.
 create or replace function api.jobs_create(job_type text default null, params jsonb default null)
@@ -377,6 +392,12 @@ begin
   if jobs_create.job_type = 'train' then
     perform auth.require_app_role('admin');
   end if;
+  -- One account cannot fill the shared queue: its unfinished jobs are capped.
+  if (select count(*) from forecast_models.jobs j where j.account_id = account and j.status in ('pending', 'running'))
+     >= forecast_models.jobs_per_account() then
+    raise exception 'This account already has % jobs pending or running; wait for some to finish', forecast_models.jobs_per_account()
+      using errcode = 'PT429';
+  end if;
   insert into forecast_models.jobs (account_id, job_id, job_type, params, submitted_by, submitted_role, submitted_claims)
   values (account, pg_catalog.replace(pg_catalog.gen_random_uuid()::text, '-', ''), jobs_create.job_type, normalized,
           auth.uid(), current_user, auth.jwt())
@@ -389,11 +410,11 @@ end $$;
 comment on function api.jobs_create(text, jsonb) is
   'Submits a train, predict or backtest job (202, pending); a worker runs it as the caller. Send Prefer: wait=N to get it finished when it is done within N seconds.';
 
--- The gateway's await for POST /jobs (Prefer: wait=N), and the psql caller's: the job once it is
--- finished (completed, failed or cancelled), or as it stands when `wait_seconds` (at most 10,
--- below the request statement timeout) have passed. Polls in short, growing sleeps: each check
--- is one index lookup in a fresh snapshot.
-create or replace function api.jobs_await(job jsonb, wait_seconds double precision default 10)
+-- The await of POST /jobs (Prefer: wait=N), for the gateway and for psql: the job once it is
+-- finished (completed, failed or cancelled), or null if it is not within `wait_seconds` (0..10).
+-- The gateway asks with 0, between short sleeps of its own, so no pooled connection sleeps; a psql
+-- caller may wait here, in short growing sleeps, each check one index lookup in a fresh snapshot.
+create or replace function api.jobs_await(job jsonb, wait_seconds double precision default 0)
 returns jsonb
 language plpgsql volatile set search_path = '' as $$
 declare
@@ -407,10 +428,10 @@ begin
     pause := least(pause * 1.5, 0.05);
     select j.* into found_job from forecast_models.jobs j where j.id = found_job.id;
   end loop;
-  return forecast_models.job_json(found_job);
+  return case when found_job.status not in ('pending', 'running') then forecast_models.job_json(found_job) end;
 end $$;
 comment on function api.jobs_await(jsonb, double precision) is
-  'Waits up to wait_seconds (0..10) for the job {job_id} to finish; returns it as it then stands.';
+  'The job {job_id} once finished, waiting up to wait_seconds (0..10) for it; null while it is still pending or running.';
 
 -- GET /jobs: {jobs, total, page, page_size}, newest first unless sort_by names an allowed column
 -- (created_at, completed_at, job_type, status; anything else is created_at descending).
@@ -505,10 +526,10 @@ comment on function api.explain_job(text) is
 grant execute on function forecast_models.job_json(forecast_models.jobs), forecast_models.find_job(text),
   forecast_models.job_integer(jsonb, text, integer, integer, integer), forecast_models.job_date(jsonb, text),
   forecast_models.job_model_config(jsonb, text[]), forecast_models.job_params(text, jsonb),
-  forecast_models.job_execute(text, jsonb), forecast_models.job_failure(text, text, text),
-  api.jobs_create(text, jsonb), api.jobs_await(jsonb, double precision), api.jobs_list(integer, integer, text, text, text, text),
+  forecast_models.job_execute(text, jsonb), forecast_models.job_failure(text, text, text, text),
+  forecast_models.jobs_per_account(), api.jobs_create(text, jsonb), api.jobs_await(jsonb, double precision), api.jobs_list(integer, integer, text, text, text, text),
   api.jobs_get(text), api.jobs_cancel(text), api.explain_job(text)
   to authenticated, service_role;
-grant execute on function forecast_models.job_failure(text, text, text), forecast_models.job_json(forecast_models.jobs),
+grant execute on function forecast_models.job_failure(text, text, text, text), forecast_models.job_json(forecast_models.jobs),
   forecast_models.job_lock_key() to authenticator;
 grant execute on procedure forecast_models.work_one(text) to authenticator;

@@ -3,8 +3,8 @@
 -- which procedure runs the next job and which NOTIFY channel says one is waiting.
 
 -- `procedure` is a procedure `(inout job_id text)`: it claims the next job (FOR UPDATE SKIP
--- LOCKED), commits, runs it and commits again; job_id comes back null when there was none. Anyone
--- may run it by hand (`call unit_schema.work_one(null)`), which is also how pg_cron could.
+-- LOCKED), commits, runs it and commits again; job_id comes back null when there was none. Whoever
+-- the unit grants it to may also run it by hand (`call schema.work_one(null)`), as pg_cron could.
 create table gateway.job_queues (
   unit      text not null references gateway.units on delete cascade,
   name      text not null check (name ~ '^[a-z][a-z0-9_]*$'),

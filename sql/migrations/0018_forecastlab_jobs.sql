@@ -20,8 +20,9 @@ create table forecast_models.jobs (
   submitted_by     uuid,
   submitted_role   text not null check (submitted_role in ('authenticated', 'service_role')),
   submitted_claims jsonb not null,
-  -- The lease: a worker that stops (killed, or its connection lost) holds the job until
-  -- lease_expires_at; then it runs again (attempts < max_attempts) or fails with error_type LeaseExpired.
+  -- The lease: a job whose worker's session ended (killed, its connection lost) is taken back at
+  -- the next claim (its advisory lock is free); one whose worker is stuck, once lease_expires_at
+  -- has passed. It then runs again (attempts < max_attempts) or fails with error_type LeaseExpired.
   attempts         integer not null default 0 check (attempts >= 0),
   max_attempts     integer not null default 3 check (max_attempts between 1 and 10),
   lease_seconds    integer not null default 600 check (lease_seconds between 1 and 86400),
@@ -52,7 +53,9 @@ alter table forecast_models.jobs enable row level security, force row level secu
 
 -- Callers read and submit their account's jobs and may cancel them (the columns a cancel sets);
 -- the worker (the gateway's login, `authenticator`) claims, runs and finishes any account's.
-grant select, insert on forecast_models.jobs to authenticated, service_role;
+grant select on forecast_models.jobs to authenticated, service_role;
+grant insert (account_id, job_id, job_type, params, submitted_by, submitted_role, submitted_claims)
+  on forecast_models.jobs to authenticated, service_role;
 grant update (status, updated_at, completed_at) on forecast_models.jobs to authenticated, service_role;
 grant usage on schema forecast_models to authenticator;
 grant select, update on forecast_models.jobs to authenticator;

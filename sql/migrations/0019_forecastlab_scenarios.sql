@@ -47,4 +47,6 @@ alter table forecast_models.scenario_plans enable row level security, force row 
 
 -- Grants are the ceiling; the policies decide whose rows. A plan is never updated (no endpoint
 -- changes one: a new plan, cloned_from the old, is the edit), so there is no update grant.
-grant select, insert, delete on forecast_models.scenario_plans to authenticated, service_role;
+grant select, delete on forecast_models.scenario_plans to authenticated, service_role;
+grant insert (account_id, scenario_id, name, store_id, product_id, run_id, horizon, assumptions, comparison, method, tags, cloned_from)
+  on forecast_models.scenario_plans to authenticated, service_role;

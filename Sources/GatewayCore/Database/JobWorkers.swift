@@ -27,7 +27,7 @@ struct JobWorkers: Service {
 
     func run() async throws {
         await withDiscardingTaskGroup { group in
-            for index in 1...max(count, 1) { group.addTask { await worker(index) } }
+            for index in 1...count { group.addTask { await worker(index) } }
         }
     }
 

@@ -126,25 +126,31 @@ struct CatalogMiddleware: RouterMiddleware {
         }
         if route.issuesToken { result = try tokenIssuer.sign(result) }
         if let awaitSQL = route.awaitSQL, result.status == 202, let seconds = PreferWait.seconds(in: request.headers) {
-            result.body = try await awaitWork(awaitSQL, started: result.body, seconds: seconds, route: route, identity: identity,
-                                              context: context) ?? result.body
+            result.body = await awaitWork(awaitSQL, started: result.body, seconds: seconds, route: route, identity: identity,
+                                          context: context) ?? result.body
             headers[.preferenceApplied] = "wait=\(PreferWait.text(seconds))"
         }
         return try ResponseShaper.response(for: result, route: route, request: request, headers: headers, context: context, metrics: metrics)
     }
 
-    /// The resource a 202 answered, once the work it started is done or `seconds` have passed (the
-    /// route's await function decides both, and caps the wait). Still a 202: clients written for the
-    /// synchronous upstream read the outcome from the body either way.
+    /// The resource a 202 answered, once the work it started is finished: the route's await
+    /// function says (null: not yet), asked in sleeps of 2 ms growing to 50 ms for `seconds` at
+    /// most, each a quick call, so no pooled connection sleeps. nil: not finished in time, or the
+    /// check failed; the 202 already committed stands either way.
     private func awaitWork(_ awaitSQL: String, started body: String?, seconds: Double, route: RouteDefinition,
-                           identity: Identity, context: Context) async throws -> String? {
+                           identity: Identity, context: Context) async -> String? {
         guard let body, let resource = try? JSONValue.parse(Data(body.utf8)) else { return nil }
-        let call = ParameterBinder.Bound(
-            call: awaitSQL,
-            sql: "select (\(awaitSQL)($1->'resource', ($1->>'wait_seconds')::double precision))::text",
-            arguments: .object(["resource": resource, "wait_seconds": .number(seconds)]))
-        return try await invoker.invoke(identity: identity, readOnly: true, call: call, route: "\(route.name) await",
-                                        clientGone: context.clientGone).body
+        let call = ParameterBinder.Bound(call: awaitSQL, sql: "select (\(awaitSQL)($1, 0))::text", arguments: resource)
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        var pause = Duration.milliseconds(2)
+        while ContinuousClock.now < deadline, !(context.clientGone?() ?? false) {
+            try? await Task.sleep(for: min(pause, deadline - .now))
+            pause = min(pause * 3 / 2, .milliseconds(50))
+            guard let answer = try? await invoker.invoke(identity: identity, readOnly: true, call: call, route: "\(route.name) await",
+                                                         clientGone: context.clientGone) else { return nil }
+            if let finished = answer.body { return finished }
+        }
+        return nil
     }
 
     /// Database role first, then the application role; the database checks both again.

@@ -19,8 +19,8 @@ enum PreferWait {
         return nil
     }
 
-    /// No wait is longer (the route's await function caps it lower still).
-    static let longest = 3600.0
+    /// No wait is longer: a caller who needs more polls (GET) instead of holding a request open.
+    static let longest = 30.0
 
     /// The wait as a `Preference-Applied` value gives it back: whole seconds without a fraction.
     static func text(_ seconds: Double) -> String {
