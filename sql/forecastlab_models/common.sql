@@ -31,6 +31,13 @@ language sql immutable as $$
     else '[]'::jsonb end
 $$;
 
+-- The problems of a list of strings with JSON nulls in it: one per null, named by its index.
+create or replace function forecast_models.null_string_problems(field text, items text[]) returns jsonb
+language sql immutable as $$
+  select coalesce(pg_catalog.jsonb_agg(forecast_models.problem(field || '.' || (t.i - 1), 'Input should be a valid string', 'string_type') order by t.i), '[]')
+    from pg_catalog.unnest(items) with ordinality t(item, i) where t.item is null
+$$;
+
 -- The problems of a date window whose end must be strictly after its start: missing, not after.
 create or replace function forecast_models.window_problems(start_field text, start_date date, end_field text, end_date date)
 returns jsonb language sql immutable as $$
@@ -154,7 +161,8 @@ begin
 end $$;
 
 grant execute on function forecast_models.invalid_all(jsonb), forecast_models.elapsed_ms(timestamptz), forecast_models.problem(text, text, text),
-  forecast_models.window_problems(text, date, text, date), forecast_models.range_problems(text, bigint, bigint, bigint), forecast_models.canonical_json(jsonb),
+  forecast_models.window_problems(text, date, text, date), forecast_models.range_problems(text, bigint, bigint, bigint),
+  forecast_models.null_string_problems(text, text[]), forecast_models.canonical_json(jsonb),
   forecast_models.config_hash(jsonb), forecast_models.model_family(text), forecast_models.artifact_path(text),
   forecast_models.artifact_key(text, text), forecast_models.resolve_artifact(text, text),
   forecast_models.run_json(forecast_models.runs), forecast_models.find_run(text)

@@ -425,8 +425,7 @@ begin
     problems := problems || forecast_models.problem('tags',
       format('List should have at most 20 items after validation, not %s', cardinality(scenarios_create.tags)), 'too_long');
   end if;
-  problems := problems || coalesce((select jsonb_agg(forecast_models.problem('tags.' || (t.i - 1), 'Input should be a valid string', 'string_type') order by t.i)
-                                      from unnest(scenarios_create.tags) with ordinality t(tag, i) where t.tag is null), '[]');
+  problems := problems || forecast_models.null_string_problems('tags', scenarios_create.tags);
   if length(scenarios_create.cloned_from) > 32 then
     problems := problems || forecast_models.problem('cloned_from', 'String should have at most 32 characters', 'string_too_long');
   end if;
@@ -459,8 +458,7 @@ declare
                  || forecast_models.range_problems('offset', coalesce(scenarios_list."offset", 0), 0, null);
   wanted jsonb := to_jsonb(coalesce(scenarios_list.tags, '{}'));
 begin
-  problems := problems || coalesce((select jsonb_agg(forecast_models.problem('tags.' || (t.i - 1), 'Input should be a valid string', 'string_type') order by t.i)
-                                      from unnest(scenarios_list.tags) with ordinality t(tag, i) where t.tag is null), '[]');
+  problems := problems || forecast_models.null_string_problems('tags', scenarios_list.tags);
   if jsonb_array_length(problems) > 0 then
     perform forecast_models.invalid_all(problems);
   end if;
@@ -531,8 +529,7 @@ begin
   elsif n > 5 then
     problems := problems || forecast_models.problem('scenario_ids', format('List should have at most 5 items after validation, not %s', n), 'too_long');
   end if;
-  problems := problems || coalesce((select jsonb_agg(forecast_models.problem('scenario_ids.' || (t.i - 1), 'Input should be a valid string', 'string_type') order by t.i)
-                                      from unnest(scenarios_compare.scenario_ids) with ordinality t(id, i) where t.id is null), '[]');
+  problems := problems || forecast_models.null_string_problems('scenario_ids', scenarios_compare.scenario_ids);
   if (select count(distinct t.id) from unnest(scenarios_compare.scenario_ids) t(id)) < (select count(t.id) from unnest(scenarios_compare.scenario_ids) t(id)) then
     problems := problems || forecast_models.problem('scenario_ids', 'scenario_ids must not list a plan twice', 'value_error');
   end if;
