@@ -15,30 +15,8 @@
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   cd "$(dirname "$0")/.."
-  DB=scripts/db.sh
-  PORT=${BENCH_PORT:-18190}
-  COLD_PORT=$((PORT + 1))
-  OUT=bench/results
-  mkdir -p "$OUT"
-  REPORT=$OUT/jobs.md
-  echo "bench: release build"
-  swift build -c release --product Gateway >/dev/null 2>&1 || swift build -c release --product Gateway
-  swift build --product Migrator >/dev/null 2>&1
-  $DB start >/dev/null
-  $DB recreate-db bench_jobs >/dev/null 2>&1
-  ADMIN=$($DB url bench_jobs)
-  AUTH=$($DB url bench_jobs authenticator)
-  .build/debug/Migrator up --database-url "$ADMIN" >/dev/null
-  export JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '/+=')
-  POOL=${BENCH_POOL:-$(($(nproc) + 1))}
-  RESPONSE_CACHE_SECONDS=0 MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=$POOL .build/release/Gateway --port "$COLD_PORT" --log-level error >/dev/null 2>"$OUT/gateway-jobs.log" &
-  COLD_PID=$!
-  trap 'kill $COLD_PID 2>/dev/null' EXIT
-  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$COLD_PORT/ready" && break; sleep 0.1; done
-  kill -0 $COLD_PID 2>/dev/null || { echo "bench: the gateway on port $COLD_PORT did not start; see $OUT/gateway-jobs.log" >&2; exit 1; }
-  echo "# ForecastLab jobs benchmark" > "$REPORT"
-  echo >> "$REPORT"
-  echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, PostgreSQL $(psql "$ADMIN" -XtAc 'show server_version'), gateway pool $POOL, 2 job workers; the client, the gateway and PostgreSQL share the machine." >> "$REPORT"
+  . scripts/bench-alone.sh
+  bench_alone jobs "ForecastLab jobs" ", 2 job workers; the client, the gateway and PostgreSQL share the machine."
 fi
 
 JOBS_ACCOUNT=55555555-0000-4000-8000-000000000004

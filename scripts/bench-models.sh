@@ -18,32 +18,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   # Alone: what bench.sh would have set up, on a database of its own.
   set -euo pipefail
   cd "$(dirname "$0")/.."
-  DB=scripts/db.sh
-  PORT=${BENCH_PORT:-18190}
-  COLD_PORT=$((PORT + 1))
-  OUT=bench/results
-  mkdir -p "$OUT"
-  REPORT=$OUT/models.md
-  echo "bench: release build"
-  swift build -c release --product Gateway >/dev/null 2>&1 || swift build -c release --product Gateway
-  swift build --product Migrator >/dev/null 2>&1
-  $DB start >/dev/null
-  [ "${BENCH_REUSE:-0}" = 1 ] || $DB recreate-db bench_models >/dev/null 2>&1
-  $DB ensure-db bench_models >/dev/null 2>&1 || true
-  ADMIN=$($DB url bench_models)
-  AUTH=$($DB url bench_models authenticator)
-  .build/debug/Migrator up --database-url "$ADMIN" >/dev/null
-  psql "$ADMIN" -Xq -c "update gateway.rate_policies set requests = 1000000000 where name like 'forecastlab-models-%'"
-  export JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '/+=')
-  POOL=${BENCH_POOL:-$(($(nproc) + 1))}
-  RESPONSE_CACHE_SECONDS=0 MAINTENANCE_INTERVAL=0 DATABASE_URL="$AUTH" DB_POOL_SIZE=$POOL .build/release/Gateway --port "$COLD_PORT" --log-level error >/dev/null 2>"$OUT/gateway-models.log" &
-  COLD_PID=$!
-  trap 'kill $COLD_PID 2>/dev/null' EXIT
-  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$COLD_PORT/ready" && break; sleep 0.1; done
-  kill -0 $COLD_PID 2>/dev/null || { echo "bench: the gateway on port $COLD_PORT did not start; see $OUT/gateway-models.log" >&2; exit 1; }
-  echo "# ForecastLab models benchmark" > "$REPORT"
-  echo >> "$REPORT"
-  echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, PostgreSQL $(psql "$ADMIN" -XtAc 'show server_version'), gateway pool $POOL; the client, both servers and PostgreSQL share the machine." >> "$REPORT"
+  . scripts/bench-alone.sh
+  # BENCH_REUSE=1 keeps the database of the run before (as bench.sh does).
+  bench_alone models "ForecastLab models" "; the client, both servers and PostgreSQL share the machine." "${BENCH_REUSE:-0}"
 fi
 
 MODELS_ACCOUNT=55555555-0000-4000-8000-000000000003

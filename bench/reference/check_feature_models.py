@@ -18,8 +18,9 @@ all); it also fetches, as the same role, the V1 frames the models read (forecast
 on the series' daily grid, and on the artifact's stored history for the future days). Here it
 builds the V1 frame again from the raw rows it inserted and the contract's words (§20, the
 comments of frames.sql: lags from a date -> quantity dict, calendar from datetime, price from the
-raw price_history and sales rows; written without porting the SQL), fits the same learner with
-the library outside the database and predicts with the library's own .predict, and compares:
+raw price_history and sales rows; written without porting the SQL; v1frame.py, shared with
+check_scenarios.py), fits the same learner with the library outside the database and predicts
+with the library's own .predict, and compares:
 
   * every frame cell, training and future days: equal to 1e-12 (relative above 1), null == NaN;
     plus the grid's length (n_observations) and the artifact's 90-day history tail;
@@ -47,16 +48,14 @@ Run:  PYTHONPATH=/work/main/.pylib /usr/bin/python3 bench/reference/check_featur
 import datetime as dt
 import json
 import math
-import os
 import sys
 import uuid
 import warnings
 
-# One thread, as the database's learners run (learners.sql, scripts/db.sh): the same summation order.
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+# v1frame first: it pins one thread before numpy loads.
+from v1frame import COLUMNS, REGRESSION_DEFAULTS, claims, context_inserts, day, frame, grid, id_sql, lit, regression
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 import refcommon
 
@@ -64,14 +63,7 @@ FRAME_RTOL = 1e-12
 TREE_RTOL = 1e-9
 RIDGE_RTOL = 1e-6
 HORIZON = 35
-COLUMNS = ["lag_1", "lag_7", "lag_14", "lag_28", "dow_sin", "dow_cos", "month_sin", "month_cos",
-           "is_weekend", "is_month_end", "price_factor", "promo_active", "is_holiday", "days_since_launch"]
-LAGS = (1, 7, 14, 28)
 D = dt.date
-
-
-def day(d, n):
-    return d + dt.timedelta(days=n)
 
 
 # ── The data ─────────────────────────────────────────────────────────────────────────────────
@@ -168,7 +160,7 @@ def dataset():
 
 # ── The configurations (§8.1 defaults, completed here as the contract states them) ─────────
 DEFAULTS = {
-    "regression": {"max_iter": 200, "learning_rate": 0.05, "max_depth": 6, "feature_config_hash": None},
+    "regression": dict(REGRESSION_DEFAULTS, feature_config_hash=None),
     "prophet_like": {"alpha": 1.0, "feature_config_hash": None},
     "random_forest": {"n_estimators": 100, "max_depth": 10, "min_samples_leaf": 2, "feature_config_hash": None},
     "lightgbm": {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.1, "feature_config_hash": None},
@@ -193,57 +185,12 @@ def completed(config):
     return dict(DEFAULTS[config["model_type"]], **config, schema_version="1.0")
 
 
-# ── The V1 frame, from the rules (§20 and the comments), not from the SQL ────────────────────
-def grid(data, store, product, first_day, last_day):
-    """The target the model learns: sales of the window, a day without a row sold 0, from the
-    first day with a row to the window's end. A dict date -> quantity."""
-    sold = {r["date"]: r["quantity"] for r in data["sales"]
-            if r["store"] == store and r["product"] == product and first_day <= r["date"] <= last_day}
-    first = min(sold)
-    return {day(first, i): float(sold.get(day(first, i), 0)) for i in range((last_day - first).days + 1)}
-
-
-def reference_frame(data, store, product, days, target, origin):
-    """Rows of 14 cells for `days`; `target` is a date -> quantity dict; nothing after `origin`
-    of the target or of the sales is read."""
-    known = {d: v for d, v in target.items() if d <= origin}
-    own_sales = sorted((r for r in data["sales"] if r["store"] == store and r["product"] == product), key=lambda r: r["date"])
-    launches = [r["start"] for r in data["lifecycle"] if r["product"] == product and r["stage"] == "launch"]
-    sold_by_origin = [r["date"] for r in own_sales if r["date"] <= origin]
-    launch = min(launches) if launches else (sold_by_origin[0] if sold_by_origin else None)
-    base = float(BASE_PRICE[product])
-    rows = []
-    for d in days:
-        cells = [known.get(d - dt.timedelta(days=k), math.nan) for k in LAGS]
-        w, m = d.weekday(), d.month  # Monday 0
-        cells += [math.sin(2 * math.pi * w / 7), math.cos(2 * math.pi * w / 7),
-                  math.sin(2 * math.pi * m / 12), math.cos(2 * math.pi * m / 12),
-                  1.0 if w >= 5 else 0.0, 1.0 if (d + dt.timedelta(days=1)).month != m else 0.0]
-        covering = [r for r in data["prices"] if r["store"] == store and r["product"] == product
-                    and r["valid_from"] <= d and (r["valid_to"] is None or d <= r["valid_to"])]
-        if covering:
-            price = float(max(covering, key=lambda r: r["valid_from"])["price"])
-        else:
-            before = [r for r in own_sales if r["date"] <= d and r["date"] <= origin]
-            price = float(before[-1]["unit_price"]) if before else None
-        cells.append(1.0 if price is None else price / base)
-        cells.append(1.0 if any(p["product"] == product and p["store"] in (None, store) and p["start"] <= d <= p["end"]
-                                for p in data["promos"]) else 0.0)
-        cells.append(1.0 if any(s["kind"] == "holiday" and s["date"] == d and s["store"] in (None, store)
-                                for s in data["signals"]) else 0.0)
-        cells.append(float(max((d - launch).days, 0)) if launch else 0.0)
-        rows.append(cells)
-    return np.array(rows, dtype=np.float64)
-
-
 # ── The learners, outside the database ───────────────────────────────────────────────────────
 def reference_forecast(config, X, y, Xf):
     c = completed(config)
     kind = c["model_type"]
     if kind == "regression":
-        from sklearn.ensemble import HistGradientBoostingRegressor
-        m = HistGradientBoostingRegressor(max_iter=c["max_iter"], learning_rate=c["learning_rate"], max_depth=c["max_depth"],
-                                          early_stopping=False, random_state=0)
+        m = regression(c)
     elif kind == "random_forest":
         from sklearn.ensemble import RandomForestRegressor
         m = RandomForestRegressor(n_estimators=c["n_estimators"], max_depth=c["max_depth"], min_samples_leaf=c["min_samples_leaf"],
@@ -267,19 +214,10 @@ def reference_forecast(config, X, y, Xf):
 
 
 # ── The psql script ──────────────────────────────────────────────────────────────────────────
-def lit(value):
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def build_script(account, other, data, foreign):
     acc, oth = lit(account), lit(other)
-    sid = lambda code: "null" if code is None else f"(select id from forecast.stores where account_id = {acc} and store_code = {lit(code)})"
-    pid = lambda sku: f"(select id from forecast.products where account_id = {acc} and sku = {lit(sku)})"
-    claims = json.dumps({"sub": str(uuid.uuid4()), "role": "authenticated", "app_metadata": {"account_id": account, "app_role": "admin"}})
+    sid, pid = id_sql(acc)
+    admin = claims(account, "admin")
     lines = ["\\set ON_ERROR_STOP 1", "begin;"]
     for code in ("FMA", "FMB", "FMC"):
         lines.append(f"insert into forecast.stores (account_id, store_code, name) values ({acc}, {lit(code)}, 'reference {code}');")
@@ -288,26 +226,10 @@ def build_script(account, other, data, foreign):
                         f"round({r['quantity']} * {r['unit_price']}, 2))" for r in data["sales"])
     lines.append(f"insert into forecast.sales_daily (account_id, store_id, product_id, date, quantity, unit_price, total_amount) values {values};")
 
-    def others(owner, rows):
-        out = []
-        for r in rows["prices"]:
-            out.append(f"insert into forecast.price_history (account_id, product_id, store_id, valid_from, valid_to, price) values "
-                       f"({owner}, {pid(r['product'])}, {sid(r['store'])}, {lit(r['valid_from'].isoformat())}, "
-                       f"{lit(r['valid_to'] and r['valid_to'].isoformat())}, {r['price']});")
-        for r in rows["promos"]:
-            out.append(f"insert into forecast.promotions (account_id, product_id, store_id, start_date, end_date, discount_pct) values "
-                       f"({owner}, {pid(r['product'])}, {sid(r['store'])}, {lit(r['start'].isoformat())}, {lit(r['end'].isoformat())}, 15);")
-        for r in rows["signals"]:
-            out.append(f"insert into forecast.exogenous_signals (account_id, store_id, date, signal_type, value) values "
-                       f"({owner}, {sid(r['store'])}, {lit(r['date'].isoformat())}, {lit(r['kind'])}, 1);")
-        for r in rows["lifecycle"]:
-            out.append(f"insert into forecast.product_lifecycle (account_id, product_id, stage, start_date) values "
-                       f"({owner}, {pid(r['product'])}, {lit(r['stage'])}, {lit(r['start'].isoformat())});")
-        return out
-    lines += others(acc, data) + others(oth, foreign)
+    lines += context_inserts(acc, data, sid, pid) + context_inserts(oth, foreign, sid, pid)
     lines.append("create temp table trained (i integer, j integer, r jsonb); create temp table outcomes (tag text, state text, message text);")
     lines.append("grant all on trained, outcomes to authenticated;")
-    lines.append(f"select set_config('role', 'authenticated', true), set_config('request.jwt.claims', {lit(claims)}, true);")
+    lines.append(f"select set_config('role', 'authenticated', true), set_config('request.jwt.claims', {lit(admin)}, true);")
     lines.append("\\o /dev/null")
     lines += ["set forecastlab.forecast_enable_random_forest = on;", "set forecastlab.forecast_enable_lightgbm = on;",
               "set forecastlab.forecast_enable_xgboost = on;"]
@@ -402,8 +324,8 @@ def run(url):
         target = grid(data, store, product, start, end)
         days = sorted(target)
         future = [day(end, h) for h in range(1, HORIZON + 1)]
-        X = reference_frame(data, store, product, days, target, end)
-        Xf = reference_frame(data, store, product, future, target, end)
+        X = frame(data, store, product, days, target, end, BASE_PRICE[product])
+        Xf = frame(data, store, product, future, target, end, BASE_PRICE[product])
         if not np.isnan(Xf[28:, :4]).all():  # past lag 28 no lag cell may be known
             fail(f"{name}: the reference future frame has a lag past day 28")
         frames[i] = dict(days=days, future=future, X=X, Xf=Xf, y=np.array([target[d] for d in days]))

@@ -40,31 +40,25 @@ Run:  PYTHONPATH=/work/main/.pylib /usr/bin/python3 bench/reference/check_scenar
 import datetime as dt
 import json
 import math
-import os
 import sys
 import uuid
 
-# One thread, as the database's learners run: the same summation order.
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+# v1frame first: it pins one thread before numpy loads.
+import v1frame
+from v1frame import claims, context_inserts, day, grid, id_sql, lit, rows_in
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import refcommon  # noqa: E402
+import refcommon
 
 HEURISTIC_RTOL = 1e-12
 MODEL_RTOL = 1e-9
 D = dt.date
-LAGS = (1, 7, 14, 28)
 TRAIN_START, TRAIN_END = D(2025, 6, 1), D(2025, 12, 31)
 SHORT_START, SHORT_END = D(2025, 12, 1), D(2025, 12, 31)
 BASE_PRICE = {"SCA": "2.50", "SCB": "4.00", "SCC": "0"}
 UPLIFT = {"pct_off": 1.25, "bogo": 1.40, "bundle": 1.15, "markdown": 1.30}
 LIFECYCLE = {"launch": 1.2, "growth": 1.1, "maturity": 1.0, "decline": 0.85}
-
-
-def day(d, n):
-    return d + dt.timedelta(days=n)
 
 
 # ── The data ─────────────────────────────────────────────────────────────────────────────────
@@ -186,11 +180,6 @@ def unit_price(data, store, product, origin):
 
 
 # ── The baselines of the SQL models, with numpy ──────────────────────────────────────────────
-def rows_in(data, store, product, first, last):
-    return sorted((r for r in data["sales"] if r["store"] == store and r["product"] == product and first <= r["date"] <= last),
-                  key=lambda r: r["date"])
-
-
 def baseline_forecast(config, y, horizon):
     kind = config["model_type"]
     if kind == "naive":
@@ -203,77 +192,32 @@ def baseline_forecast(config, y, horizon):
     return None
 
 
-# ── The V1 frame with a supplied plan (§20), from the rules, not the SQL ─────────────────────
-def grid(data, store, product, first_day, last_day):
-    sold = {r["date"]: r["quantity"] for r in rows_in(data, store, product, first_day, last_day)}
-    first = min(sold)
-    return {day(first, i): float(sold.get(day(first, i), 0)) for i in range((last_day - first).days + 1)}
+# ── The V1 frame with a supplied plan laid over it (§11.2, model_exogenous) ─────────────────
+PRICE, PROMO, HOLIDAY = (v1frame.COLUMNS.index(c) for c in ("price_factor", "promo_active", "is_holiday"))
 
 
 def frame(data, store, product, days, target, origin, plan=None):
-    known = {d: v for d, v in target.items() if d <= origin}
-    own = sorted((r for r in data["sales"] if r["store"] == store and r["product"] == product), key=lambda r: r["date"])
-    launches = [r["start"] for r in data["lifecycle"] if r["product"] == product and r["stage"] == "launch"]
-    sold_by_origin = [r["date"] for r in own if r["date"] <= origin]
-    launch = min(launches) if launches else (sold_by_origin[0] if sold_by_origin else None)
-    base = float(BASE_PRICE[product]) or 1.0
+    """v1frame's frame (shared with check_feature_models.py), then the plan's price, promotion and holiday cells."""
+    X = v1frame.frame(data, store, product, days, target, origin, BASE_PRICE[product])
     plan = plan or {}
-    rows = []
-    for d in days:
-        cells = [known.get(d - dt.timedelta(days=k), math.nan) for k in LAGS]
-        w, m = d.weekday(), d.month
-        cells += [math.sin(2 * math.pi * w / 7), math.cos(2 * math.pi * w / 7), math.sin(2 * math.pi * m / 12), math.cos(2 * math.pi * m / 12),
-                  1.0 if w >= 5 else 0.0, 1.0 if (d + dt.timedelta(days=1)).month != m else 0.0]
-        covering = [r for r in data["prices"] if r["store"] == store and r["product"] == product
-                    and r["valid_from"] <= d and (r["valid_to"] is None or d <= r["valid_to"])]
-        if covering:
-            price = float(max(covering, key=lambda r: r["valid_from"])["price"])
-        else:
-            before = [r for r in own if r["date"] <= d and r["date"] <= origin]
-            price = float(before[-1]["unit_price"]) if before else None
-        price_factor = 1.0 if price is None else price / base
-        promo = 1.0 if any(p["product"] == product and p["store"] in (None, store) and p["start"] <= d <= p["end"] for p in data["promos"]) else 0.0
-        holiday = 1.0 if any(s["kind"] == "holiday" and s["date"] == d and s["store"] in (None, store) for s in data["signals"]) else 0.0
-        # The assumptions, laid over the future days (§11.2, model_exogenous).
+    for r, d in enumerate(days):
         if plan.get("price"):
             lo, hi = sorted((iso(plan["price"]["start_date"]), iso(plan["price"]["end_date"])))
             if lo <= d <= hi:
-                price_factor = price_factor * (1 + plan["price"]["change_pct"])
+                X[r, PRICE] = X[r, PRICE] * (1 + plan["price"]["change_pct"])
         if plan.get("promotion"):
             lo, hi = sorted((iso(plan["promotion"]["start_date"]), iso(plan["promotion"]["end_date"])))
             if lo <= d <= hi:
-                promo = 1.0
+                X[r, PROMO] = 1.0
         if plan.get("holiday") and d.isoformat() in plan["holiday"]["dates"]:
-            holiday = 1.0
-        cells += [price_factor, promo, holiday, float(max((d - launch).days, 0)) if launch else 0.0]
-        rows.append(cells)
-    return np.array(rows, dtype=np.float64)
-
-
-def fit_regression(config, X, y):
-    from sklearn.ensemble import HistGradientBoostingRegressor
-    c = dict(dict(max_iter=200, learning_rate=0.05, max_depth=6), **{k: v for k, v in config.items() if k != "model_type"})
-    m = HistGradientBoostingRegressor(max_iter=c["max_iter"], learning_rate=c["learning_rate"], max_depth=c["max_depth"],
-                                      early_stopping=False, random_state=0)
-    m.fit(X, y)
-    return m
+            X[r, HOLIDAY] = 1.0
+    return X
 
 
 # ── The psql script ──────────────────────────────────────────────────────────────────────────
-def lit(value):
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def build_script(account, other, data, foreign):
     acc, oth = lit(account), lit(other)
-    sid = lambda code: "null" if code is None else f"(select id from forecast.stores where account_id = {acc} and store_code = {lit(code)})"
-    pid = lambda sku: f"(select id from forecast.products where account_id = {acc} and sku = {lit(sku)})"
-    claims = lambda role: json.dumps({"sub": str(uuid.uuid4()), "role": "authenticated",
-                                      "app_metadata": {"account_id": account, "app_role": role}})
+    sid, pid = id_sql(acc)
     lines = ["\\set ON_ERROR_STOP 1", "begin;",
              f"insert into forecast.stores (account_id, store_code, name) values ({acc}, 'SCA', 'reference SCA');"]
     for code, price in BASE_PRICE.items():
@@ -282,32 +226,16 @@ def build_script(account, other, data, foreign):
                         for r in data["sales"])
     lines.append(f"insert into forecast.sales_daily (account_id, store_id, product_id, date, quantity, unit_price, total_amount) values {values};")
 
-    def others(owner, rows):
-        out = []
-        for r in rows["prices"]:
-            out.append(f"insert into forecast.price_history (account_id, product_id, store_id, valid_from, valid_to, price) values "
-                       f"({owner}, {pid(r['product'])}, {sid(r['store'])}, {lit(r['valid_from'].isoformat())}, "
-                       f"{lit(r['valid_to'] and r['valid_to'].isoformat())}, {r['price']});")
-        for r in rows["promos"]:
-            out.append(f"insert into forecast.promotions (account_id, product_id, store_id, start_date, end_date, discount_pct) values "
-                       f"({owner}, {pid(r['product'])}, {sid(r['store'])}, {lit(r['start'].isoformat())}, {lit(r['end'].isoformat())}, 15);")
-        for r in rows["signals"]:
-            out.append(f"insert into forecast.exogenous_signals (account_id, store_id, date, signal_type, value) values "
-                       f"({owner}, {sid(r['store'])}, {lit(r['date'].isoformat())}, {lit(r['kind'])}, 1);")
-        for r in rows["lifecycle"]:
-            out.append(f"insert into forecast.product_lifecycle (account_id, product_id, stage, start_date) values "
-                       f"({owner}, {pid(r['product'])}, {lit(r['stage'])}, {lit(r['start'].isoformat())});")
-        return out
-    lines += others(acc, data) + others(oth, foreign)
+    lines += context_inserts(acc, data, sid, pid) + context_inserts(oth, foreign, sid, pid)
     lines.append("create temp table trained (i integer, r jsonb); grant all on trained to authenticated;")
-    lines.append(f"select set_config('role', 'authenticated', true), set_config('request.jwt.claims', {lit(claims('admin'))}, true);")
+    lines.append(f"select set_config('role', 'authenticated', true), set_config('request.jwt.claims', {lit(claims(account, 'admin'))}, true);")
     lines.append("\\o /dev/null")
     for i, (name, product, (first, last), config, horizon) in enumerate(MODELS):
         lines.append(f"insert into pg_temp.trained values ({i}, api.forecasting_train({sid('SCA')}, {pid(product)}, "
                      f"{lit(first.isoformat())}, {lit(last.isoformat())}, {lit(json.dumps(config))}::jsonb));")
     lines.append("\\o")
     # Simulations and predictions as a member without the admin role (scenarios are every member's).
-    lines.append(f"select set_config('request.jwt.claims', {lit(claims('viewer'))}, true) is null;")
+    lines.append(f"select set_config('request.jwt.claims', {lit(claims(account, 'viewer'))}, true) is null;")
     for i, (name, product, _, config, horizon) in enumerate(MODELS):
         key = "substring(t.r ->> 'model_path' from 'model_([0-9a-f]{12})')"
         lines.append(f"select 'P|{i}|' || jsonb_build_object('train', t.r, 'predict', api.forecasting_predict({sid('SCA')}, {pid(product)}, "
@@ -369,8 +297,8 @@ def run(url):
         if config["model_type"] == "regression":
             target = grid(data, "SCA", product, first, last)
             train_days = sorted(target)
-            model = fit_regression(config, frame(data, "SCA", product, train_days, target, origin),
-                                   np.array([target[d] for d in train_days]))
+            model = v1frame.regression(config).fit(frame(data, "SCA", product, train_days, target, origin),
+                                                   np.array([target[d] for d in train_days]))
             plain = np.asarray(model.predict(frame(data, "SCA", product, days, target, origin)), dtype=np.float64)
             if np.max(np.abs(plain - predict) / np.maximum(1.0, np.abs(predict))) > MODEL_RTOL:
                 fail(f"{name}: predict's forecast {predict[:3]} is not scikit-learn's {plain[:3]}")
