@@ -22,10 +22,6 @@ insert into forecast.sales_daily (account_id, store_id, product_id, date, quanti
 select (select a from t_ids), s, p, date '2026-01-01' + i, 10 + i % 7, 1, 0 from t_a, generate_series(0, 41) i;
 create temp table t_jobs (name text primary key, answer jsonb);
 grant all on t_jobs to authenticated, service_role;
-create function pg_temp.fields(error jsonb) returns text[] language sql as $$
-  select array(select e ->> 'field' from jsonb_array_elements(error -> 'errors') e)
-$$;
-grant execute on function pg_temp.fields(jsonb) to authenticated, service_role;
 
 -- Submission: pending at once, 202 with a Location, the params as they will run (defaults filled).
 select tests.authenticate_as('authenticated', (select viewer1 from t_ids), (select a from t_ids), 'viewer');
@@ -44,18 +40,18 @@ select ok(not (select answer ?| array['submitted_claims', 'submitted_role', 'lea
           'the job object carries neither the submitter''s claims nor the lease');
 
 -- The 422s: every problem named, under params.
-select is(pg_temp.fields(tests.error_of($$select api.jobs_create('forecast', '[]')$$)), array['job_type', 'params'], 'an unknown type and params not an object');
-select is(pg_temp.fields(tests.error_of($$select api.jobs_create(null, null)$$)), array['job_type', 'params'], 'both missing');
-select is(pg_temp.fields(tests.error_of($$select api.jobs_create('predict', '{"run_id": "x", "horizon": 0, "store_id": 1}')$$)),
+select is(tests.error_fields(tests.error_of($$select api.jobs_create('forecast', '[]')$$)), array['job_type', 'params'], 'an unknown type and params not an object');
+select is(tests.error_fields(tests.error_of($$select api.jobs_create(null, null)$$)), array['job_type', 'params'], 'both missing');
+select is(tests.error_fields(tests.error_of($$select api.jobs_create('predict', '{"run_id": "x", "horizon": 0, "store_id": 1}')$$)),
           array['params.store_id', 'params.run_id', 'params.horizon'], 'predict: an extra field, a run_id not 12 hex, a horizon below 1');
-select is(pg_temp.fields(tests.error_of($$select api.jobs_create('backtest', '{"model_type": "naive", "store_id": "1", "product_id": 0, "start_date": "2026-02-01", "end_date": "2026-01-01", "gap": 31, "test_size": 1.5}')$$)),
+select is(tests.error_fields(tests.error_of($$select api.jobs_create('backtest', '{"model_type": "naive", "store_id": "1", "product_id": 0, "start_date": "2026-02-01", "end_date": "2026-01-01", "gap": 31, "test_size": 1.5}')$$)),
           array['params.store_id', 'params.product_id', 'params.end_date', 'params.test_size', 'params.gap'],
           'backtest: ids, a reversed window, split bounds');
-select is(pg_temp.fields(tests.error_of($$select api.jobs_create('backtest', '{"model_type": "moving_average", "window_size": 0, "colour": 1, "store_id": 1, "product_id": 1, "start_date": "2026-01-01", "end_date": "2026-01-31"}')$$)),
+select is(tests.error_fields(tests.error_of($$select api.jobs_create('backtest', '{"model_type": "moving_average", "window_size": 0, "colour": 1, "store_id": 1, "product_id": 1, "start_date": "2026-01-01", "end_date": "2026-01-31"}')$$)),
           array['params.colour', 'params.window_size'], 'the model''s own parameters are checked as train checks them, named under params');
 select is(tests.error_of($$select api.jobs_create('train', '{"model_type": "naive", "store_id": 1, "product_id": 1, "start_date": "2026-01-01", "end_date": "2026-01-31"}')$$) ->> 'sqlstate',
           '42501', 'a viewer may not queue training');
-select is(pg_temp.fields(tests.error_of($$select api.jobs_create('train', '{"model_type": "naive", "store_id": 2147483648, "product_id": 2147483647, "start_date": "2026-01-01", "end_date": "2026-01-31", "n_splits": 5}')$$)),
+select is(tests.error_fields(tests.error_of($$select api.jobs_create('train', '{"model_type": "naive", "store_id": 2147483648, "product_id": 2147483647, "start_date": "2026-01-01", "end_date": "2026-01-31", "n_splits": 5}')$$)),
           array['params.store_id', 'params.n_splits'], 'train: ids up to 2^31 - 1, and the backtest''s split fields are not its own');
 
 -- Nobody queues work as someone else: the row's claims must be the caller's own.
@@ -80,7 +76,7 @@ select is((select array_agg(j ->> 'job_type') from jsonb_array_elements(api.jobs
           array['backtest', 'predict'], 'an unknown sort column is created_at descending (newest first)');
 select is(api.jobs_list(job_type => 'predict', page_size => 1, page => 1) -> 'total', '1', 'filtered by type');
 select is(jsonb_array_length(api.jobs_list(page => 2, page_size => 1) -> 'jobs'), 1, 'paged');
-select is(pg_temp.fields(tests.error_of($$select api.jobs_list(page => 0, page_size => 101)$$)), array['page', 'page_size'], 'page bounds');
+select is(tests.error_fields(tests.error_of($$select api.jobs_list(page => 0, page_size => 101)$$)), array['page', 'page_size'], 'page bounds');
 select is(api.jobs_await((select answer from t_jobs where name = 'predict'), 0.05), null,
           'await is null while the job is unfinished, once the wait is over');
 

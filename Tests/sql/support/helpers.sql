@@ -1,7 +1,18 @@
 -- Loaded once into the throw-away test database before pg_prove runs the files in Tests/sql/.
 create extension if not exists pgtap;
 -- The Migrator revokes EXECUTE from PUBLIC by default; test files call pgTAP after switching roles.
-grant execute on all functions in schema public to anon, authenticated, service_role, authenticator;
+-- pgTAP's functions only: a grant on every function of public would also hide a missing grant on
+-- another extension's (pgvector's), which the request roles must get from the migrations.
+do $$
+declare
+  fn regprocedure;
+begin
+  for fn in select p.oid::regprocedure from pg_proc p
+              join pg_depend d on d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e'
+              join pg_extension e on e.oid = d.refobjid and e.extname = 'pgtap' loop
+    execute format('grant execute on function %s to anon, authenticated, service_role, authenticator', fn);
+  end loop;
+end $$;
 
 create schema if not exists tests;
 grant usage on schema tests to anon, authenticated, service_role;
@@ -90,4 +101,8 @@ exception when others then
   return jsonb_build_object('sqlstate', state, 'message', message,
                             'errors', case when detail like '{%' then detail::jsonb -> 'errors' end);
 end $$;
-grant execute on function tests.as_member(uuid, text), tests.error_of(text) to anon, authenticated, service_role;
+-- The fields a 422 named, in order ({errors: [{field, …}]} as tests.error_of returns it).
+create or replace function tests.error_fields(error jsonb) returns text[] language sql immutable as $$
+  select array(select e ->> 'field' from jsonb_array_elements(error -> 'errors') e)
+$$;
+grant execute on function tests.as_member(uuid, text), tests.error_of(text), tests.error_fields(jsonb) to anon, authenticated, service_role;
