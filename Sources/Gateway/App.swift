@@ -22,7 +22,9 @@ struct Serve: AsyncParsableCommand {
             cacheable GET answer is reused; 0 turns it off; default 5), ACCESS_TOKEN_SECONDS (lifetime of the access tokens \
             login routes issue; default 900), EXPORT_TIMEOUT (seconds an export may take, slow clients included; \
             default 600), JOB_WORKERS (workers running the units' background jobs; 0: none; default 2), \
-            JOB_TIMEOUT (seconds one job may run; default 600), HOST, PORT, LOG_LEVEL.
+            JOB_TIMEOUT (seconds one job may run; default 600),
+            OUTBOUND_ALLOWED_HOSTS (hosts functions may have the gateway fetch from; default 127.0.0.1,localhost,api.openai.com),
+            HOST, PORT, LOG_LEVEL.
             """
     )
 

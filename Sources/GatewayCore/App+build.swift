@@ -30,7 +30,8 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
         tokenIssuer: TokenIssuer(auth: configuration.auth, lifetimeSeconds: configuration.accessTokenLifetimeSeconds),
         responseCache: configuration.responseCacheTTL.map { ResponseCache(ttl: $0) },
         metrics: metrics,
-        maxBodyBytes: configuration.maxBodyBytes
+        maxBodyBytes: configuration.maxBodyBytes,
+        outbound: OutboundClient(allowedHosts: configuration.outboundAllowedHosts, pool: pool, deadline: configuration.databaseDeadline)
     ))
     HealthRoutes(pool: pool, catalog: catalog, health: health).add(to: router)
     MetricsRoute(metrics: metrics, token: configuration.metricsToken).add(to: router)

@@ -18,6 +18,7 @@ begin
   perform set_config('request.client_addr', coalesce(client_addr, ''), true);
   perform set_config('response.status', '', true);
   perform set_config('response.headers', '', true);
+  perform set_config('response.fetch', '', true);
   if read_only then
     perform set_config('transaction_read_only', 'on', true);
   end if;
@@ -29,9 +30,13 @@ comment on function gateway.begin_request(text, text, boolean, text) is
 -- catalog, in the single statement's own transaction. A function may set `response.status` (e.g.
 -- 201) and `response.headers` (a JSON object) with set_config(…, true), as in PostgREST. A status of
 -- 400 or more with a body {code, message, details} is an error that still commits (util.answer_error).
+-- A function may also set `response.fetch` ({"requests": [{url, method, headers, body, timeout_ms}]}):
+-- the gateway then performs the requests outside any transaction and calls the same function again
+-- with the reserved argument `fetched` (docs/gateway.md, Outbound requests). A gateway that reads
+-- only the first three columns is unaffected.
 create or replace function gateway.invoke(
   request_role text, claims text, read_only boolean, call text, args jsonb, client_addr text default null,
-  out body text, out status integer, out headers text
+  out body text, out status integer, out headers text, out fetch_requests text
 )
 language plpgsql volatile as $$
 begin
@@ -39,9 +44,33 @@ begin
   execute call into body using args;
   status := nullif(current_setting('response.status', true), '')::integer;
   headers := nullif(current_setting('response.headers', true), '');
+  fetch_requests := nullif(current_setting('response.fetch', true), '');
 end $$;
 comment on function gateway.invoke(text, text, boolean, text, jsonb, text) is
-  'Runs one API call as the request''s role and claims, in the caller''s (single-statement) transaction.';
+  'Runs one API call as the request''s role and claims, in the caller''s (single-statement) transaction; `fetch_requests` asks the gateway for outbound requests.';
+
+-- The secret a fetch names (`{"$secret": name}` in a header), for the account of the request: the
+-- first answer of the units' resolvers (gateway.secret_resolvers), or null. Only the gateway's
+-- login may call it; the value goes into the outbound request and nowhere else.
+create or replace function gateway.resolve_secret(account uuid, name text) returns text
+language plpgsql volatile set search_path = '' as $$
+declare
+  resolver regprocedure;
+  value text;
+begin
+  if account is null or name is null then
+    return null;
+  end if;
+  for resolver in select r.resolver from gateway.secret_resolvers r order by r.unit loop
+    execute pg_catalog.format('select %s($1, $2)', resolver::regproc) into value using account, name;
+    if value is not null then
+      return value;
+    end if;
+  end loop;
+  return null;
+end $$;
+comment on function gateway.resolve_secret(uuid, text) is 'The secret an outbound request names, for an account (only the gateway may call it).';
+revoke all on function gateway.resolve_secret(uuid, text) from public;
 
 -- A sliding window over the shared table, atomically under the bucket's row lock: at most
 -- `requests` in any `window_ms`. The window is cut into 60 slots; a request is admitted while the
@@ -120,4 +149,5 @@ language sql volatile set search_path = '' as $$
 $$;
 
 grant execute on function gateway.begin_request(text, text, boolean, text), gateway.invoke(text, text, boolean, text, jsonb, text),
+  gateway.resolve_secret(uuid, text),
   gateway.rate_limit_take(text, integer, double precision, double precision), gateway.rate_limit_sweep() to authenticator;

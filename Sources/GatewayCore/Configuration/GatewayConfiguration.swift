@@ -34,6 +34,9 @@ public struct GatewayConfiguration: Sendable {
     public var corsAllowedOrigins: Set<String> = []
     /// Bearer token for /metrics from other hosts; without one only this host may read them.
     public var metricsToken: String?
+    /// Hosts the gateway may reach when a function asks it to fetch (`OUTBOUND_ALLOWED_HOSTS`): a
+    /// URL a tenant configured cannot make it reach any other (SSRF).
+    public var outboundAllowedHosts: Set<String> = ["127.0.0.1", "localhost", "api.openai.com"]
     /// Workers running the units' background jobs (each holds a connection of its own); 0: none,
     /// this gateway only serves requests.
     public var jobWorkers: Int = 2
@@ -95,6 +98,9 @@ public struct GatewayConfiguration: Sendable {
         metricsToken = try Self.secret(env, "METRICS_TOKEN")
         if let origins = env["CORS_ALLOWED_ORIGINS"] {
             corsAllowedOrigins = Set(origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        if let hosts = env["OUTBOUND_ALLOWED_HOSTS"] {
+            outboundAllowedHosts = Set(hosts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
         }
     }
 

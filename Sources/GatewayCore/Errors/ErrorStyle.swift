@@ -33,6 +33,7 @@ extension Problem {
         "DATABASE_ERROR": "database", "CONFLICT": "conflict", "UNAUTHORIZED": "unauthorized", "FORBIDDEN": "forbidden",
         "RATE_LIMITED": "rate-limited", "INTERNAL_ERROR": "internal", "BAD_REQUEST": "bad-request",
         "SERVICE_UNAVAILABLE": "service-unavailable", "GATEWAY_TIMEOUT": "gateway-timeout",
+        "EMBEDDING_AUTH": "embedding-auth", "AGENT_FALLBACK_EXHAUSTED": "agent-fallback-exhausted",
     ]
 
     /// The validation issues as `{field, message, type}`, from the gateway's own checks or a

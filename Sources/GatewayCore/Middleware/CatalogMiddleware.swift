@@ -19,6 +19,8 @@ struct CatalogMiddleware: RouterMiddleware {
     let responseCache: ResponseCache?
     let metrics: Metrics
     let maxBodyBytes: Int
+    /// Performs the requests a function asks for (response.fetch) between its calls.
+    let outbound: OutboundClient
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         switch catalog.current.match(method: request.method.rawValue, path: request.uri.path) {
@@ -107,11 +109,26 @@ struct CatalogMiddleware: RouterMiddleware {
         // A call that others may be waiting on too (a cacheable one) is not dropped when this
         // request's client goes.
         let clientGone = cacheable == nil ? context.clientGone : nil
-        let call: @Sendable () async throws -> Invoker.Result = { [invoker, metrics, identity, query, body] in
-            let bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
-            return try await metrics.measureDatabase(route: route.name) {
+        let call: @Sendable () async throws -> Invoker.Result = { [invoker, metrics, identity, query, body, outbound] in
+            var bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body)
+            var result = try await metrics.measureDatabase(route: route.name) {
                 try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound, route: route.name, clientGone: clientGone)
             }
+            // A function that asked for outbound requests is called again with what they answered,
+            // each call a transaction of its own: none stays open while the network answers.
+            var rounds = 0
+            while let fetch = result.fetch {
+                rounds += 1
+                guard rounds <= OutboundClient.maxRounds, route.args.contains(where: { $0.name == ParameterBinder.fetchedName }) else {
+                    throw Problem.internalError(cause: "route \(route.name) asked to fetch \(rounds > OutboundClient.maxRounds ? "more than \(OutboundClient.maxRounds) times" : "without a `fetched` argument")")
+                }
+                let fetched = try await outbound.perform(fetch, account: identity.accountID)
+                bound = try ParameterBinder.bind(route: route, path: parameters, query: query, body: body, fetched: fetched)
+                result = try await metrics.measureDatabase(route: route.name) {
+                    try await invoker.invoke(identity: identity, readOnly: readOnly, call: bound, route: route.name, clientGone: clientGone)
+                }
+            }
+            return result
         }
         var (result, fromCache) = if let cacheable {
             try await cacheable.cache.answer(cacheable.key, maxAge: cacheable.maxAge, load: call)

@@ -8,6 +8,8 @@ struct Invoker: Sendable {
         var body: String?
         var status: Int?
         var headers: String?
+        /// `{"requests": [...]}` when the function asked the gateway to fetch (response.fetch).
+        var fetch: String? = nil
     }
 
     let pool: DatabasePool
@@ -16,7 +18,7 @@ struct Invoker: Sendable {
     /// (shorter than this), with its own clean error.
     let deadline: Duration
 
-    static let statement = "select body, status, headers from gateway.invoke($1, $2, $3, $4, $5::jsonb, $6)"
+    static let statement = "select body, status, headers, fetch_requests from gateway.invoke($1, $2, $3, $4, $5::jsonb, $6)"
 
     /// `route` names the kind of call, for the pool (calls of a quick route may share a round trip).
     func invoke(identity: Identity, readOnly: Bool, call: ParameterBinder.Bound, route: String,
@@ -27,7 +29,7 @@ struct Invoker: Sendable {
             guard let row = try await pool.firstRow(Self.statement, parameters, kind: route, deadline: .now + deadline, abandoned: clientGone) else {
                 return Result(body: nil, status: nil, headers: nil)
             }
-            return Result(body: row[0], status: row[1].flatMap { Int($0) }, headers: row[2])
+            return Result(body: row[0], status: row[1].flatMap { Int($0) }, headers: row[2], fetch: row.count > 3 ? row[3] : nil)
         } catch {
             throw DatabaseErrorMapping.problem(for: error, role: identity.role)
         }

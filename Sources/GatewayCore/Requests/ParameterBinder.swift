@@ -13,8 +13,14 @@ struct ParameterBinder {
         var arguments: JSONValue
     }
 
-    static func bind(route: RouteDefinition, path: [String: String], query: [(String, String)], body: [String: JSONValue]) throws -> Bound {
-        let byName = Dictionary(uniqueKeysWithValues: route.args.map { ($0.name, $0) })
+    /// The reserved argument through which the gateway hands a function what it fetched for it
+    /// (docs/gateway.md, Outbound requests): never a client's to give.
+    static let fetchedName = "fetched"
+
+    /// `fetched`: what the gateway fetched for the previous call, bound to the reserved argument.
+    static func bind(route: RouteDefinition, path: [String: String], query: [(String, String)], body: [String: JSONValue],
+                     fetched: JSONValue? = nil) throws -> Bound {
+        let byName = Dictionary(uniqueKeysWithValues: route.args.filter { $0.name != fetchedName }.map { ($0.name, $0) })
         var problems: [JSONValue] = []
         // A name repeated in the query is an array (`tags=a&tags=b`); a name given in two places
         // (path, query, body) is refused: which one would win is a guess a client must not rely on
@@ -36,6 +42,13 @@ struct ParameterBinder {
         var values: [String: JSONValue] = [:]
         var calls: [String] = []
         for argument in route.args {
+            if argument.name == fetchedName {
+                if let fetched, argument.type == "jsonb" {
+                    values[argument.name] = fetched
+                    calls.append("\(argument.sqlName) => \(expression(for: argument))")
+                }
+                continue
+            }
             guard let value = provided[argument.name] else {
                 if !argument.hasDefault { problems.append(issue(argument.name, "required")) }
                 continue
