@@ -121,6 +121,8 @@ test-reference:
 	PYTHONPATH=.pylib /usr/bin/python3 bench/reference/check_features.py --database-url '$(TEST_URL)'
 	PYTHONPATH=.pylib /usr/bin/python3 bench/reference/check_feature_models.py --database-url '$(TEST_URL)'
 	PYTHONPATH=.pylib /usr/bin/python3 bench/reference/check_scenarios.py --database-url '$(TEST_URL)'
+	PYTHONPATH=.pylib /usr/bin/python3 bench/reference/check_embeddings.py --database-url '$(TEST_URL)'
+	PYTHONPATH=.pylib /usr/bin/python3 bench/reference/check_rag_recall.py --database-url '$(TEST_URL)'
 
 test-swift:
 	TEST_DATABASE_URL='$(TEST_URL)' TEST_GATEWAY_DATABASE_URL='$(TEST_GATEWAY_URL)' swift test --skip-build

@@ -15,6 +15,11 @@ insert into allowed_security_definer values
   ('api.login(text,text,text,text)'), ('api.refresh_token(text)'), ('api.logout(text)'),
   -- ForecastLab: the sales rollup trigger, owned by forecast_system (members read the rollups, never write them).
   ('forecast.tg_sales_daily__rollup()'),
+  -- ForecastLab AI configuration: owned by ai_secrets, the only role that reads the providers' API keys;
+  -- they write a key or report is_set and its masked form, never the key; embedding_settings tells any
+  -- member the provider (not the key); resolve_secret hands a key to the gateway's outbound request
+  -- (executable by authenticator alone).
+  ('rag.ai_key_status()'), ('rag.ai_set_key(text,text)'), ('rag.embedding_settings()'), ('rag.resolve_secret(uuid,text)'),
   ('flowpilot.tg_users__revoke_tokens()'), ('flowpilot.sweep_login_failures()'), ('flowpilot.refresh_escalation_snapshots(integer)'), ('flowpilot.tg_session_handoffs__first_action()'), ('flowpilot.tg_ai_session_steps__first_action()');
 
 -- RLS enabled and forced on every data table.
