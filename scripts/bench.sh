@@ -156,6 +156,7 @@ done
 [ "${BENCH_FORECASTLAB:-1}" = 1 ] && [ "${BENCH_PEER:-1}" = 1 ] && . scripts/bench-peer.sh
 [ "${BENCH_FORECASTLAB:-1}" = 1 ] && [ "${BENCH_MODELS:-1}" = 1 ] && . scripts/bench-models.sh
 [ "${BENCH_FORECASTLAB:-1}" = 1 ] && [ "${BENCH_JOBS:-1}" = 1 ] && . scripts/bench-jobs.sh
+[ "${BENCH_FORECASTLAB:-1}" = 1 ] && [ "${BENCH_RAG:-1}" = 1 ] && . scripts/bench-rag.sh
 
 echo
 echo "report: $REPORT"
