@@ -4,7 +4,7 @@
 -- the project's own docs with path_prefix kept inside docs/, the 422 / 404 / 403 answers, and two
 -- tenants.
 begin;
-select plan(44);
+select plan(45);
 
 create temp table t_ids as select
   'f5100000-0000-4000-8000-00000000000a'::uuid as a, 'f5100000-0000-4000-8000-00000000000b'::uuid as b;
@@ -162,6 +162,12 @@ select is(rag.docs_prefix('forecastlab-rag.md'), 'docs/forecastlab-rag.md', 'a p
 insert into t_out select 'docs', api.rag_index_project_docs(include_root => false, include_prps => false, path_prefix => 'docs/forecastlab-rag.md');
 select is((select answer #>> '{results,0,source_path}' || ' ' || (answer ->> 'total_files') || ' ' || (answer #>> '{results,0,status}') from t_out where name = 'docs'),
   'docs/forecastlab-rag.md 1 indexed', 'the project''s docs, narrowed by path_prefix, indexed into the account');
+
+reset role;
+select is((select count(*)::integer from jsonb_each(gateway.openapi() -> 'paths') p, jsonb_each(p.value) o,
+                  jsonb_each(coalesce(o.value #> '{requestBody,content,application/json,schema,properties}', '{}')) prop
+            where p.key like '/rag/%' and prop.key = 'fetched'), 0,
+  'the OpenAPI document does not offer callers the gateway''s own fetched argument');
 
 select * from finish();
 rollback;

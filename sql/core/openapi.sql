@@ -20,9 +20,12 @@ $$;
 create or replace function gateway.openapi() returns jsonb
 language sql stable set search_path = '' as $$
   with routes as (
-    select r, r->>'path' as path,
-           regexp_split_to_array(r->>'path', '/') as segments
-      from jsonb_array_elements(gateway.catalog()) r
+    -- `fetched` is the gateway's own argument (outbound requests' answers), never a caller's.
+    select c || jsonb_build_object('args', coalesce((select jsonb_agg(a) from jsonb_array_elements(c->'args') a
+                                                      where a->>'name' <> 'fetched'), '[]'::jsonb)) as r,
+           c->>'path' as path,
+           regexp_split_to_array(c->>'path', '/') as segments
+      from jsonb_array_elements(gateway.catalog()) c
   ),
   operations as (
     select path, lower(r->>'method') as method, jsonb_strip_nulls(jsonb_build_object(
