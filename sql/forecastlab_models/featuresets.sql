@@ -560,30 +560,39 @@ language sql immutable set search_path = '' as $$
       || coalesce(config_problems, '[]')
 $$;
 
+-- Compute and preview alike: the body checked (its own bounded integer among the problems), then
+-- the frame over [cutoff − lookback_days, cutoff], its last sample_rows rows when given.
+create or replace function forecast_models.featureset_request(store_id bigint, product_id bigint, cutoff_date date, config jsonb,
+                                                              bounded_name text, bounded integer, low integer, high integer,
+                                                              lookback_days integer, sample_rows integer)
+returns jsonb
+language plpgsql stable set search_path = '' as $$
+declare
+  account uuid := util.require_account();
+  started timestamptz := pg_catalog.clock_timestamp();
+  settings record;
+  problems jsonb;
+begin
+  select * into settings from forecast_models.featureset_config(featureset_request.config);
+  problems := forecast_models.featureset_problems(featureset_request.store_id, featureset_request.product_id,
+                                                  featureset_request.cutoff_date, bounded_name, bounded, low, high, settings.problems);
+  if pg_catalog.jsonb_array_length(problems) > 0 then
+    perform forecast_models.invalid_all(problems);
+  end if;
+  return forecast_models.featureset_answer(account, featureset_request.store_id, featureset_request.product_id,
+                                           featureset_request.cutoff_date, lookback_days, settings.normalized, sample_rows)
+         || pg_catalog.jsonb_build_object('duration_ms', forecast_models.elapsed_ms(started));
+end $$;
+
 -- POST /featuresets/compute (200, every member): the frame over [cutoff − lookback_days, cutoff].
 create or replace function api.featuresets_compute(store_id bigint default null, product_id bigint default null,
                                                    cutoff_date date default null, lookback_days integer default 365,
                                                    config jsonb default null)
 returns jsonb
-language plpgsql stable set search_path = '' as $$
-declare
-  account uuid := util.require_account();
-  started timestamptz := clock_timestamp();
-  settings record;
-  problems jsonb;
-  answer jsonb;
-begin
-  select * into settings from forecast_models.featureset_config(featuresets_compute.config);
-  problems := forecast_models.featureset_problems(featuresets_compute.store_id, featuresets_compute.product_id,
-                                                  featuresets_compute.cutoff_date, 'lookback_days', featuresets_compute.lookback_days,
-                                                  1, 1095, settings.problems);
-  if jsonb_array_length(problems) > 0 then
-    perform forecast_models.invalid_all(problems);
-  end if;
-  answer := forecast_models.featureset_answer(account, featuresets_compute.store_id, featuresets_compute.product_id,
-                                              featuresets_compute.cutoff_date, featuresets_compute.lookback_days, settings.normalized, null);
-  return answer || jsonb_build_object('duration_ms', forecast_models.elapsed_ms(started));
-end $$;
+language sql stable set search_path = '' as $$
+  select forecast_models.featureset_request(store_id, product_id, cutoff_date, config, 'lookback_days', lookback_days, 1, 1095,
+                                            lookback_days, null)
+$$;
 comment on function api.featuresets_compute(bigint, bigint, date, integer, jsonb) is
   'Time-safe features (lags, rolling windows, calendar, price, promotions, inventory) of a store and product for every day from its first sale in [cutoff_date − lookback_days (1..1095, default 365), cutoff_date] to cutoff_date; nothing dated after the cutoff is read.';
 
@@ -592,25 +601,10 @@ create or replace function api.featuresets_preview(store_id bigint default null,
                                                    cutoff_date date default null, sample_rows integer default 10,
                                                    config jsonb default null)
 returns jsonb
-language plpgsql stable set search_path = '' as $$
-declare
-  account uuid := util.require_account();
-  started timestamptz := clock_timestamp();
-  settings record;
-  problems jsonb;
-  answer jsonb;
-begin
-  select * into settings from forecast_models.featureset_config(featuresets_preview.config);
-  problems := forecast_models.featureset_problems(featuresets_preview.store_id, featuresets_preview.product_id,
-                                                  featuresets_preview.cutoff_date, 'sample_rows', featuresets_preview.sample_rows,
-                                                  1, 100, settings.problems);
-  if jsonb_array_length(problems) > 0 then
-    perform forecast_models.invalid_all(problems);
-  end if;
-  answer := forecast_models.featureset_answer(account, featuresets_preview.store_id, featuresets_preview.product_id,
-                                              featuresets_preview.cutoff_date, 365, settings.normalized, featuresets_preview.sample_rows);
-  return answer || jsonb_build_object('duration_ms', forecast_models.elapsed_ms(started));
-end $$;
+language sql stable set search_path = '' as $$
+  select forecast_models.featureset_request(store_id, product_id, cutoff_date, config, 'sample_rows', sample_rows, 1, 100,
+                                            365, sample_rows)
+$$;
 comment on function api.featuresets_preview(bigint, bigint, date, integer, jsonb) is
   'The last sample_rows (1..100, default 10) rows of the feature frame of a store and product over the 365 days up to cutoff_date; null_counts are those of the whole frame.';
 
@@ -627,5 +621,6 @@ grant execute on function forecast_models.featureset_rules(), forecast_models.fs
   forecast_models.featureset_frame(uuid, bigint, bigint, date, integer, jsonb),
   forecast_models.featureset_answer(uuid, bigint, bigint, date, integer, jsonb, integer),
   forecast_models.featureset_problems(bigint, bigint, date, text, integer, integer, integer, jsonb),
+  forecast_models.featureset_request(bigint, bigint, date, jsonb, text, integer, integer, integer, integer, integer),
   api.featuresets_compute(bigint, bigint, date, integer, jsonb), api.featuresets_preview(bigint, bigint, date, integer, jsonb)
   to authenticated, service_role;
