@@ -20,18 +20,7 @@ grant execute on all functions in schema pg_temp to authenticated, service_role;
 -- a price_history row at 3 from 2026-03-01 on; a promotion on 2026-03-05..06 for S1 and a
 -- chain-wide one on 2026-03-15; holidays on 2026-01-06 (all stores) and 2026-01-07 (S2 only);
 -- launched 2025-12-01. Product P2: 10 days only. Account B: a store and product of its own.
-insert into forecast.stores (account_id, store_code, name) select a, code, code from t_ids, unnest(array['S1', 'S2']) code;
-insert into forecast.products (account_id, sku, name, base_price) select a, sku, sku, 2 from t_ids, unnest(array['P1', 'P2']) sku;
-insert into forecast.stores (account_id, store_code, name) select b, 'S1', 'B' from t_ids;
-insert into forecast.products (account_id, sku, name, base_price) select b, 'P1', 'B', 2 from t_ids;
-create temp table t_a as select
-  (select id from forecast.stores where account_id = (select a from t_ids) and store_code = 'S1') as s,
-  (select id from forecast.stores where account_id = (select a from t_ids) and store_code = 'S2') as s2,
-  (select id from forecast.products where account_id = (select a from t_ids) and sku = 'P1') as p,
-  (select id from forecast.products where account_id = (select a from t_ids) and sku = 'P2') as p2,
-  (select id from forecast.stores where account_id = (select b from t_ids)) as bs,
-  (select id from forecast.products where account_id = (select b from t_ids)) as bp;
-grant select on t_a to authenticated, service_role;
+select tests.forecast_catalog(a, b, 2) from t_ids;
 insert into forecast.sales_daily (account_id, store_id, product_id, date, quantity, unit_price, total_amount)
 select (select a from t_ids), s, p, date '2026-01-01' + i, 10 + 3 * (i % 7) + i / 7, 2, 0 from t_a, generate_series(0, 69) i where i <> 20
 union all

@@ -13,18 +13,7 @@ grant select on t_ids to authenticated, service_role;
 -- Account A: stores S1, S2; product P1 with 42 days from 2026-01-01 at both stores,
 -- q_i = 10 + 3·(i mod 7) + i div 7 (i = 0 … 41; as_of_date 2026-02-11 is i = 41); product P2 with
 -- 10 days at S1 alternating 1, 9. Account B: a store and product of its own, 42 days of 4 + i mod 3.
-insert into forecast.stores (account_id, store_code, name) select a, code, code from t_ids, unnest(array['S1', 'S2']) code;
-insert into forecast.products (account_id, sku, name, base_price) select a, sku, sku, 1 from t_ids, unnest(array['P1', 'P2']) sku;
-insert into forecast.stores (account_id, store_code, name) select b, 'S1', 'B' from t_ids;
-insert into forecast.products (account_id, sku, name, base_price) select b, 'P1', 'B', 1 from t_ids;
-create temp table t_a as select
-  (select id from forecast.stores where account_id = (select a from t_ids) and store_code = 'S1') as s,
-  (select id from forecast.stores where account_id = (select a from t_ids) and store_code = 'S2') as s2,
-  (select id from forecast.products where account_id = (select a from t_ids) and sku = 'P1') as p,
-  (select id from forecast.products where account_id = (select a from t_ids) and sku = 'P2') as p2,
-  (select id from forecast.stores where account_id = (select b from t_ids)) as bs,
-  (select id from forecast.products where account_id = (select b from t_ids)) as bp;
-grant select on t_a to authenticated, service_role;
+select tests.forecast_catalog(a, b, 1) from t_ids;
 insert into forecast.sales_daily (account_id, store_id, product_id, date, quantity, unit_price, total_amount)
 select (select a from t_ids), st, p, date '2026-01-01' + i, 10 + 3 * (i % 7) + i / 7, 1, 0 from t_a, unnest(array[t_a.s, t_a.s2]) st, generate_series(0, 41) i
 union all

@@ -106,3 +106,22 @@ create or replace function tests.error_fields(error jsonb) returns text[] langua
   select array(select e ->> 'field' from jsonb_array_elements(error -> 'errors') e)
 $$;
 grant execute on function tests.as_member(uuid, text), tests.error_of(text), tests.error_fields(jsonb) to anon, authenticated, service_role;
+
+-- Two accounts' ForecastLab catalog as the model tests use it: account a has stores S1 and S2 and
+-- products P1 and P2, account b one store and one product; their ids in the temp table t_a
+-- (s, s2, p, p2, bs, bp), readable by the request roles.
+create or replace function tests.forecast_catalog(a uuid, b uuid, base_price numeric) returns void language plpgsql as $$
+begin
+  insert into forecast.stores (account_id, store_code, name) select a, code, code from unnest(array['S1', 'S2']) code;
+  insert into forecast.products (account_id, sku, name, base_price) select a, sku, sku, forecast_catalog.base_price from unnest(array['P1', 'P2']) sku;
+  insert into forecast.stores (account_id, store_code, name) values (b, 'S1', 'B');
+  insert into forecast.products (account_id, sku, name, base_price) values (b, 'P1', 'B', forecast_catalog.base_price);
+  create temp table t_a as select
+    (select id from forecast.stores where account_id = a and store_code = 'S1') as s,
+    (select id from forecast.stores where account_id = a and store_code = 'S2') as s2,
+    (select id from forecast.products where account_id = a and sku = 'P1') as p,
+    (select id from forecast.products where account_id = a and sku = 'P2') as p2,
+    (select id from forecast.stores where account_id = b) as bs,
+    (select id from forecast.products where account_id = b) as bp;
+  grant select on t_a to authenticated, service_role;
+end $$;
