@@ -55,8 +55,8 @@ public func buildApplication(_ configuration: GatewayConfiguration) async throws
     )
     // Serve routes from the first request on. If the database is down, start anyway (and say not
     // ready): the listener loads the catalog once the database answers.
-    app.beforeServerStarts { [logger] in
-        do { try await catalog.reload(deadline: .now + .seconds(5)) } catch {
+    app.beforeServerStarts { [logger, deadline = configuration.startupCatalogDeadline] in
+        do { try await catalog.reload(deadline: .now + deadline) } catch {
             logger.warning("route catalog not loaded yet", metadata: ["error": "\(String(reflecting: error))"])
         }
     }

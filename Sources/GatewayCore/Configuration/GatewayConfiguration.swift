@@ -16,6 +16,9 @@ public struct GatewayConfiguration: Sendable {
     public var rateLimitBackend: RateLimitBackend = .memory
     /// How long a request may wait for a free database connection before it gets a 503.
     public var databaseDeadline: Duration = .seconds(20)
+    /// How long start-up waits for the first catalog load before serving without it (503s with
+    /// Retry-After until the listener has loaded it).
+    public var startupCatalogDeadline: Duration = .seconds(5)
     /// A 10,000-row ingest batch is about 1 MiB of JSON.
     public var maxBodyBytes: Int = 4 << 20
     public var accessLog = AccessLog()
